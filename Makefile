@@ -1,0 +1,54 @@
+# receiptflow command loop. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint typecheck validate eval bench samples train clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: scan the bundled samples on the embedded defaults, print a table, write results.
+demo: $(STAMP)
+	$(BIN)/receiptflow scan samples --data-dir .receiptflow-demo --out demo-results.jsonl
+	$(BIN)/receiptflow scan samples --data-dir .receiptflow-demo --out demo-results.csv --quiet
+	@echo "results written to demo-results.jsonl and demo-results.csv"
+
+## The whole test suite (what CI runs).
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python -m receiptflow.infra_check statemachine/batch.asl.json
+	sam validate --lint --region us-east-1
+
+## Accuracy on the shared validation split (see docs/accuracy.md).
+eval: $(STAMP)
+	$(BIN)/receiptflow eval ../shared/data/sroie-train --split val --json eval-report.json
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+samples: $(STAMP)
+	$(BIN)/python tools/make_samples.py samples
+
+clean:
+	rm -rf .receiptflow-demo demo-results.jsonl demo-results.csv .pytest_cache .mypy_cache .ruff_cache

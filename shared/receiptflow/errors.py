@@ -1,0 +1,135 @@
+"""Domain errors. Each has a stable ``code`` and says whether retrying can help.
+
+Class names matter: Step Functions Retry/Catch match on the exception's class name
+(e.g. ``ProviderThrottledError``), so adapters must raise these, never wrap them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ReceiptflowError(Exception):
+    """Base of every error receiptflow reports per item or per request."""
+
+    code: ClassVar[str] = "internal_error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+
+
+# --- intake: the file itself is unusable (never retryable) -------------------------------------
+class IntakeError(ReceiptflowError):
+    """The input file cannot be used as a receipt image."""
+
+    code = "intake_error"
+
+
+class EmptyFileError(IntakeError):
+    code = "empty_file"
+
+
+class UnsupportedTypeError(IntakeError):
+    code = "unsupported_type"
+
+
+class CorruptImageError(IntakeError):
+    code = "corrupt_image"
+
+
+class TooLargeError(IntakeError):
+    code = "too_large"
+
+
+class TooManyPixelsError(IntakeError):
+    code = "too_many_pixels"
+
+
+class TooSmallError(IntakeError):
+    code = "too_small"
+
+
+class TooManyPagesError(IntakeError):
+    code = "too_many_pages"
+
+
+class EmptyDocumentError(IntakeError):
+    code = "empty_document"
+
+
+class EncryptedDocumentError(IntakeError):
+    code = "encrypted_document"
+
+
+class FileReadError(IntakeError):
+    code = "file_unreadable"
+
+
+# --- providers -----------------------------------------------------------------------------
+class ProviderError(ReceiptflowError):
+    """A provider failed to read an image."""
+
+    code = "provider_error"
+
+    def __init__(self, message: str = "", provider: str = "") -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+class ProviderThrottledError(ProviderError):
+    code = "provider_throttled"
+    retryable = True
+
+
+class ProviderUnavailableError(ProviderError):
+    code = "provider_unavailable"
+    retryable = True
+
+
+class ProviderTimeoutError(ProviderError):
+    code = "provider_timeout"
+    retryable = True
+
+
+class CircuitOpenError(ProviderUnavailableError):
+    code = "circuit_open"
+
+
+class ProviderConfigError(ProviderError):
+    """The provider is not usable as configured (missing model, credentials, key)."""
+
+    code = "provider_not_configured"
+
+
+class UnreadableDocumentError(ProviderError):
+    """The provider looked at the image and could not read a receipt in it. Never retried."""
+
+    code = "unreadable_document"
+
+
+class NoReceiptFoundError(UnreadableDocumentError):
+    code = "no_text_found"
+
+
+# --- stores and API --------------------------------------------------------------------------
+class NotFoundError(ReceiptflowError):
+    code = "not_found"
+
+
+class ConflictError(ReceiptflowError):
+    code = "conflict"
+
+
+class StoreUnavailableError(ReceiptflowError):
+    code = "store_unavailable"
+    retryable = True
+
+
+class LimitExceededError(ReceiptflowError):
+    code = "limit_exceeded"
+
+
+class ScanCancelledError(ReceiptflowError):
+    code = "cancelled"

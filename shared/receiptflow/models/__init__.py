@@ -1,0 +1,55 @@
+"""pydantic v2 models: the receipt, scan results, batches and progress events."""
+
+from receiptflow.models.batch import (
+    Batch,
+    BatchCounts,
+    BatchItem,
+    BatchOptions,
+    BatchStatus,
+    ItemStatus,
+    utcnow,
+)
+from receiptflow.models.events import (
+    EVENT_ADAPTER,
+    CompleteEvent,
+    ErrorEvent,
+    Event,
+    ProgressEvent,
+    ResultEvent,
+    SnapshotEvent,
+    parse_event,
+)
+from receiptflow.models.fields import DateField, ExtractedField, MoneyField, TextField, TimeField
+from receiptflow.models.receipt import MONEY_FIELDS, SUMMARY_FIELDS, LineItem, Receipt, ReceiptCheck
+from receiptflow.models.scan import ScanError, ScanResult, ScanStatus
+
+__all__ = [
+    "EVENT_ADAPTER",
+    "MONEY_FIELDS",
+    "SUMMARY_FIELDS",
+    "Batch",
+    "BatchCounts",
+    "BatchItem",
+    "BatchOptions",
+    "BatchStatus",
+    "CompleteEvent",
+    "DateField",
+    "ErrorEvent",
+    "Event",
+    "ExtractedField",
+    "ItemStatus",
+    "LineItem",
+    "MoneyField",
+    "ProgressEvent",
+    "Receipt",
+    "ReceiptCheck",
+    "ResultEvent",
+    "ScanError",
+    "ScanResult",
+    "ScanStatus",
+    "SnapshotEvent",
+    "TextField",
+    "TimeField",
+    "parse_event",
+    "utcnow",
+]

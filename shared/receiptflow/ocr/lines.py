@@ -1,0 +1,39 @@
+"""The OCR output every extractor consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One text line: its text, axis-aligned box ``(x0, y0, x1, y1)`` in page pixels, confidence, page."""
+
+    text: str
+    box: tuple[float, float, float, float]
+    confidence: float = 1.0
+    page: int = 0
+
+    @property
+    def x0(self) -> float:
+        return self.box[0]
+
+    @property
+    def y0(self) -> float:
+        return self.box[1]
+
+    @property
+    def x1(self) -> float:
+        return self.box[2]
+
+    @property
+    def y1(self) -> float:
+        return self.box[3]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2

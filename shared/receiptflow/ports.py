@@ -1,0 +1,197 @@
+"""Ports: the interfaces the core depends on. Embedded (SQLite/filesystem) and AWS (S3/DynamoDB)
+adapters both implement them, and one contract suite per port runs against both.
+
+Conventions every adapter follows:
+- missing things raise ``NotFoundError``; lost races raise ``ConflictError`` (never a vendor error);
+- reads ignore expired entries themselves (DynamoDB TTL deletes lazily);
+- item transitions and batch counters change together, so a retried worker cannot make counts drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from receiptflow.document import Document
+from receiptflow.models import Batch, BatchItem, BatchStatus, Event, ItemStatus, Receipt, ScanResult
+
+
+class BlobStore(Protocol):
+    """Images and exports by key (filesystem locally, S3 in AWS)."""
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Store ``data`` under ``key`` (overwrites)."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """Bytes under ``key``; ``NotFoundError`` when absent."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """True when ``key`` holds an object."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; absent keys are fine."""
+        ...
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """All keys under ``prefix``, sorted."""
+        ...
+
+
+class ResultCache(Protocol):
+    """Content-hash cache of scan results, with a TTL."""
+
+    def get(self, key: str) -> ScanResult | None:
+        """The stored result, or None when absent or expired (an expired entry is never served)."""
+        ...
+
+    def put(self, key: str, result: ScanResult, ttl_seconds: int) -> None:
+        """Store ``result`` until ``ttl_seconds`` from now."""
+        ...
+
+
+class BatchStore(Protocol):
+    """Batches, their items and results (SQLite locally, DynamoDB in AWS)."""
+
+    def create_batch(self, batch: Batch) -> None:
+        """Insert a new batch; ``ConflictError`` if the id exists."""
+        ...
+
+    def get_batch(self, tenant_id: str, batch_id: str) -> Batch:
+        """The batch, with live counts; another tenant's batch raises ``NotFoundError`` like a missing one."""
+        ...
+
+    def list_batches(self, tenant_id: str, limit: int = 50) -> list[Batch]:
+        """The tenant's batches, newest first."""
+        ...
+
+    def set_batch_status(
+        self,
+        batch_id: str,
+        status: BatchStatus,
+        *,
+        expected: Sequence[BatchStatus] | None = None,
+        **fields: Any,
+    ) -> Batch:
+        """Move the batch to ``status`` (and set extra columns such as ``started_at``, ``finished_at``,
+        ``execution_arn``, ``cost_usd``); ``ConflictError`` when the current status is not in ``expected``."""
+        ...
+
+    def add_items(self, items: Sequence[BatchItem]) -> int:
+        """Add items (idempotent per ``item_id``); returns how many were new. Counts follow."""
+        ...
+
+    def get_item(self, batch_id: str, item_id: str) -> BatchItem:
+        """One item; ``NotFoundError`` when absent."""
+        ...
+
+    def list_items(
+        self,
+        batch_id: str,
+        *,
+        status: ItemStatus | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[BatchItem]:
+        """Items ordered by ``item_id``, starting after the ``after`` cursor."""
+        ...
+
+    def claim_item(self, batch_id: str, item_id: str) -> bool:
+        """Atomically move a pending item to running; False when it was not pending."""
+        ...
+
+    def finish_item(self, batch_id: str, item_id: str, result: ScanResult) -> bool:
+        """Record the final result of a non-terminal item and bump the batch counters in the same
+        atomic step. Returns False (and changes nothing) when the item was already terminal."""
+        ...
+
+    def cancel_unfinished(self, batch_id: str) -> int:
+        """Mark every pending/running item cancelled; returns how many."""
+        ...
+
+    def reset_failed(self, batch_id: str) -> list[BatchItem]:
+        """Move failed items back to pending (counts follow); returns them."""
+        ...
+
+    def set_correction(self, batch_id: str, item_id: str, correction: dict[str, Any]) -> BatchItem:
+        """Store a user correction beside the machine result (both kept)."""
+        ...
+
+    def next_seq(self, batch_id: str) -> int:
+        """Next per-batch event sequence number (1, 2, 3, ... atomically)."""
+        ...
+
+
+class BreakerPhase(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True)
+class BreakerState:
+    """Shared circuit-breaker state of one provider. ``version`` guards compare-and-set."""
+
+    phase: BreakerPhase = BreakerPhase.CLOSED
+    failures: int = 0
+    window_start: float = 0.0
+    opened_at: float = 0.0
+    probe_started_at: float = 0.0
+    version: int = 0
+
+
+class BreakerStore(Protocol):
+    """Circuit-breaker state shared by every worker (SQLite locally, DynamoDB in AWS)."""
+
+    def load(self, name: str) -> BreakerState:
+        """Current state; a fresh closed state when none is stored."""
+        ...
+
+    def compare_and_set(self, name: str, expected_version: int, new: BreakerState) -> bool:
+        """Store ``new`` (with version ``expected_version + 1``) only if the stored version is
+        ``expected_version``; False when another worker changed it first."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Pushes progress events to subscribers (in-process hub locally, WebSocket API in AWS)."""
+
+    def publish(self, event: Event) -> None:
+        """Deliver ``event`` (already carrying its ``seq``) to the batch's subscribers."""
+        ...
+
+
+@dataclass
+class ProviderOutput:
+    """What a provider returns for one document."""
+
+    receipt: Receipt
+    cost_usd: float = 0.0
+    billed_units: int = 0  # pages for Textract, tokens for OpenAI, 0 for local
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """Reads one normalised document into a receipt. Raises ``ProviderError`` subclasses."""
+
+    name: str
+
+    def analyze(self, doc: Document) -> ProviderOutput:
+        """Read ``doc``; ``ProviderThrottledError`` etc. on failure."""
+        ...
+
+
+class Orchestrator(Protocol):
+    """Runs batches: the local worker pool, or Step Functions in AWS."""
+
+    def start(self, batch: Batch) -> str:
+        """Start processing ``batch``'s pending items; returns an execution id."""
+        ...
+
+    def cancel(self, batch: Batch) -> None:
+        """Stop processing; unfinished items become cancelled, finished results stay."""
+        ...

@@ -1,0 +1,87 @@
+"""Typed settings from ``RECEIPTFLOW_*`` environment variables, read once through ``get_settings()``."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "receiptflow"
+
+
+class Settings(BaseSettings):
+    """Every knob in one place. Env var = ``RECEIPTFLOW_`` + upper-case field name."""
+
+    model_config = SettingsConfigDict(env_prefix="RECEIPTFLOW_", extra="ignore")
+
+    # local state
+    data_dir: Path = Field(default_factory=_default_data_dir)
+
+    # intake limits
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 120_000_000
+    max_pages: int = 10
+    min_side_px: int = 16
+
+    # normalisation: longest side of the page image handed to a provider
+    max_side_px: int = 2500
+
+    # cache
+    cache_enabled: bool = True
+    cache_ttl_days: float = 7.0
+    result_retention_days: float = 90.0
+
+    # providers
+    provider: str = "local"  # local | textract | openai | auto
+    provider_order: str = "textract,openai"  # order used by "auto" in AWS
+    fallback_confidence: float = 0.5
+    race_after_seconds: float | None = None
+    provider_deadline_seconds: float = 60.0
+    retry_attempts: int = 4
+    openai_model: str = "gpt-4o-mini"
+    openai_secret_name: str | None = None
+    openai_max_side_px: int = 1024
+
+    # local OCR engine
+    ocr_threads: int = 1
+    ocr_det_limit_side_len: int = 960
+
+    # circuit breaker
+    breaker_failure_threshold: int = 5
+    breaker_window_seconds: float = 60.0
+    breaker_cooldown_seconds: float = 30.0
+
+    # local runner
+    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
+
+    # API
+    api_keys: str = ""  # "tenantA:keyA,tenantB:keyB"
+    api_keys_file: Path | None = None
+    max_files_per_batch: int = 10_000
+    rate_limit_per_minute: int = 600
+
+    # AWS resources (set by the template's Globals)
+    bucket_name: str = ""
+    table_name: str = ""
+    connections_table_name: str = ""
+    state_machine_arn: str = ""
+    websocket_endpoint: str = ""
+    event_bus_name: str = "default"
+    distributed_map_threshold: int = 40
+
+    @property
+    def cache_ttl_seconds(self) -> int:
+        """Cache TTL in whole seconds."""
+        return int(self.cache_ttl_days * 86400)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings built once per process (tests call ``get_settings.cache_clear()``)."""
+    return Settings()
