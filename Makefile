@@ -37,7 +37,7 @@ typecheck: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/python -m receiptflow.infra_check statemachine/batch.asl.json
+	$(BIN)/python infra/validate_asl.py statemachine/batch.asl.json
 	sam validate --lint --region us-east-1
 
 ## Accuracy on the shared validation split (see docs/accuracy.md).

@@ -10,7 +10,7 @@ Conventions every adapter follows:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -113,6 +113,10 @@ class BatchStore(Protocol):
         """Mark every pending/running item cancelled; returns how many."""
         ...
 
+    def release_running(self, batch_id: str) -> int:
+        """Move items left running by a crashed worker back to pending; returns how many."""
+        ...
+
     def reset_failed(self, batch_id: str) -> list[BatchItem]:
         """Move failed items back to pending (counts follow); returns them."""
         ...
@@ -172,6 +176,8 @@ class ProviderOutput:
     receipt: Receipt
     cost_usd: float = 0.0
     billed_units: int = 0  # pages for Textract, tokens for OpenAI, 0 for local
+    attempts: int = 1  # provider calls made, retries included
+    providers_tried: list[str] = field(default_factory=list)
 
 
 @runtime_checkable

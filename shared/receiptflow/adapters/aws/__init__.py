@@ -1,0 +1,1 @@
+"""AWS adapters. The only modules that touch boto3."""

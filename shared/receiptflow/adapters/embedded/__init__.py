@@ -1,0 +1,1 @@
+"""Embedded adapters: SQLite (WAL) and the filesystem."""
