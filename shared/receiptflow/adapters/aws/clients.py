@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def _config(max_attempts: int = 3, mode: str = "standard", **kwargs: Any) -> Any:
     from botocore.config import Config
 
-    return Config(retries={"max_attempts": max_attempts, "mode": mode}, **kwargs)
+    retries: dict[str, Any] = {"max_attempts": max_attempts, "mode": mode}
+    return Config(retries=retries, **kwargs)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)
