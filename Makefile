@@ -35,10 +35,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-validate: $(STAMP)
+## SAM CLI lives in its own venv: its pins fight ours. Offline: no AWS credentials or network needed.
+SAM_VENV ?= .venv-sam
+SAM      := $(SAM_VENV)/bin/sam
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli>=1.120'
+
+validate: $(STAMP) $(SAM)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/python infra/validate_asl.py statemachine/batch.asl.json
-	sam validate --lint --region us-east-1
+	$(BIN)/python infra/validate_asl.py statemachine/batch.asl.json --template template.yaml
+	$(BIN)/python tools/export_layer_requirements.py --check
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 
 ## Accuracy on the shared validation split (see docs/accuracy.md).
 eval: $(STAMP)

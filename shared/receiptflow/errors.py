@@ -76,6 +76,10 @@ class ProviderError(ReceiptflowError):
     def __init__(self, message: str = "", provider: str = "") -> None:
         super().__init__(message)
         self.provider = provider
+        # filled in by the provider chain when every provider failed
+        self.attempts = 0
+        self.providers_tried: list[str] = []
+        self.cost_usd = 0.0
 
 
 class ProviderThrottledError(ProviderError):
@@ -122,6 +126,12 @@ class ConflictError(ReceiptflowError):
     code = "conflict"
 
 
+class InvalidKeyError(ReceiptflowError):
+    """A storage key that is empty, absolute or escapes its root (``..``)."""
+
+    code = "invalid_key"
+
+
 class StoreUnavailableError(ReceiptflowError):
     code = "store_unavailable"
     retryable = True
@@ -129,6 +139,29 @@ class StoreUnavailableError(ReceiptflowError):
 
 class LimitExceededError(ReceiptflowError):
     code = "limit_exceeded"
+
+
+class RateLimitedError(LimitExceededError):
+    """Too many requests from one tenant; ``retry_after`` says how many seconds to wait."""
+
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str = "", retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnauthorizedError(ReceiptflowError):
+    """No credential, or one that names no tenant."""
+
+    code = "unauthorized"
+
+
+class InvalidRequestError(ReceiptflowError):
+    """The request itself is malformed (bad field, bad cursor, wrong state for the action)."""
+
+    code = "invalid_request"
 
 
 class ScanCancelledError(ReceiptflowError):

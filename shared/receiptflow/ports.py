@@ -121,6 +121,10 @@ class BatchStore(Protocol):
         """Move failed items back to pending (counts follow); returns them."""
         ...
 
+    def reset_cancelled(self, batch_id: str) -> list[BatchItem]:
+        """Move cancelled items back to pending (counts follow) so a resumed run scans them."""
+        ...
+
     def set_correction(self, batch_id: str, item_id: str, correction: dict[str, Any]) -> BatchItem:
         """Store a user correction beside the machine result (both kept)."""
         ...

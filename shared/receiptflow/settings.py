@@ -44,9 +44,13 @@ class Settings(BaseSettings):
     race_after_seconds: float | None = None
     provider_deadline_seconds: float = 60.0
     retry_attempts: int = 4
+    retry_base_seconds: float = 0.5  # full-jitter exponential backoff: random(0, base * 2**n), capped below
+    retry_max_wait_seconds: float = 10.0
+    fallback_on_unreadable: bool = False  # ask the next provider when one says the image is unreadable
     openai_model: str = "gpt-4o-mini"
     openai_secret_name: str | None = None
     openai_max_side_px: int = 1024
+    openai_image_detail: str = "low"  # low | high | auto (low = fixed small token cost per image)
 
     # local OCR engine
     ocr_threads: int = 1
@@ -65,6 +69,11 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None
     max_files_per_batch: int = 10_000
     rate_limit_per_minute: int = 600
+    jwt_tenant_claim: str = "custom:tenant_id"  # JWT claim naming the tenant (AWS HTTP API authorizer)
+    jwt_issuer: str = ""  # e.g. https://cognito-idp.<region>.amazonaws.com/<pool>; WebSocket $connect checks it
+    jwt_audience: str = ""  # the Cognito app client id (checked against `aud`, or `client_id` of access tokens)
+    jwt_jwks_url: str = ""  # defaults to <issuer>/.well-known/jwks.json
+    event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
 
     # AWS resources (set by the template's Globals)
     bucket_name: str = ""

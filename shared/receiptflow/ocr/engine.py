@@ -9,6 +9,7 @@ a missing model is a ``ProviderConfigError``, never a download attempt.
 from __future__ import annotations
 
 import io
+import math
 import threading
 from importlib import util as importlib_util
 from pathlib import Path
@@ -86,6 +87,7 @@ class OcrEngine:
                     box=(min(xs), min(ys), max(xs), max(ys)),
                     confidence=float(score),
                     page=page_index,
+                    angle=math.degrees(math.atan2(ys[1] - ys[0], xs[1] - xs[0])),
                 )
             )
         lines.sort(key=lambda ln: (ln.y0, ln.x0))

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class OcrLine:
-    """One text line: its text, axis-aligned box ``(x0, y0, x1, y1)`` in page pixels, confidence, page."""
+    """One text line: its text, axis-aligned box ``(x0, y0, x1, y1)`` in page pixels, confidence, page,
+    and the slope of its baseline in degrees (positive when the line runs down to the right)."""
 
     text: str
     box: tuple[float, float, float, float]
     confidence: float = 1.0
     page: int = 0
+    angle: float = 0.0
 
     @property
     def x0(self) -> float:

@@ -28,9 +28,12 @@ def _config(max_attempts: int = 3, mode: str = "standard", **kwargs: Any) -> Any
 
 @lru_cache(maxsize=1)
 def _session() -> Any:
+    import os
+
     import boto3
 
-    return boto3.session.Session()
+    # botocore reads only AWS_DEFAULT_REGION; honour AWS_REGION too (what Lambda and the other SDKs set)
+    return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
 @lru_cache(maxsize=1)

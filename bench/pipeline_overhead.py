@@ -1,0 +1,152 @@
+"""Pipeline overhead and cache speed-up, measured in one run on the same images at the same parallelism.
+
+    .venv/bin/python bench/pipeline_overhead.py [--images DIR] [-n 20] [--workers 2]
+
+1. raw: the OCR engine alone (``OcrEngine.read`` on each file) in a pool of spawned worker processes;
+2. cold: ``LocalRunner.run_batch`` (intake, hashing, cache, OCR, extraction, checks, SQLite, events) on a
+   fresh data dir, same pool size — target ``cold / raw <= 1.05``;
+3. warm: a new batch over the same files on the same data dir (every item a cache hit) — target
+   ``cold / warm >= 50`` (ideally >= 100).
+Each wall time includes starting that run's worker pool. ``measure()`` returns the figures as a dict
+for ``bench/run.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from receiptflow.settings import Settings
+
+DEFAULT_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sroie-train" / "img"
+
+_engine: Any = None
+
+
+def _init_raw(threads: int, det_limit_side_len: int) -> None:
+    global _engine
+    from receiptflow.ocr.engine import OcrEngine
+
+    _engine = OcrEngine(threads=threads, det_limit_side_len=det_limit_side_len)
+
+
+def _ocr_file(path: str) -> int:
+    from PIL import Image
+    from receiptflow.document import PageImage
+
+    data = Path(path).read_bytes()
+    with Image.open(path) as im:
+        width, height = im.size
+    return len(_engine.read(PageImage(data=data, media_type="image/jpeg", width=width, height=height)))
+
+
+def raw_ocr_seconds(paths: Sequence[Path], settings: Settings) -> float:
+    """Wall time of the bare OCR engine over ``paths`` on ``settings.workers`` processes."""
+    start = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=settings.workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_raw,
+        initargs=(settings.ocr_threads, settings.ocr_det_limit_side_len),
+    ) as pool:
+        lines = list(pool.map(_ocr_file, map(str, paths)))
+    elapsed = time.perf_counter() - start
+    if not all(lines):
+        raise RuntimeError("the raw engine read no text on some image")
+    return elapsed
+
+
+def _run_batch(batch_id: str, paths: Sequence[Path], settings: Settings) -> tuple[float, float, Any]:
+    """Wall seconds of one ``run_batch`` over ``paths``, seconds to its first result event, the batch."""
+    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
+    from receiptflow.adapters.embedded.cache import SqliteResultCache
+    from receiptflow.adapters.embedded.event_hub import EventHub
+    from receiptflow.adapters.embedded.sqlite_db import default_db_path
+    from receiptflow.models import Batch, BatchItem, Event, ResultEvent
+    from receiptflow.runner import LocalRunner
+
+    db = default_db_path(settings)
+    store = SqliteBatchStore(db)
+    store.create_batch(Batch(batch_id=batch_id))
+    store.add_items(
+        [
+            BatchItem(batch_id=batch_id, item_id=f"{i:05d}", source=p.name, blob_key=str(p))
+            for i, p in enumerate(paths)
+        ]
+    )
+    hub = EventHub()
+    first: list[float] = []
+    start = time.perf_counter()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, ResultEvent) and not first:
+            first.append(time.perf_counter() - start)
+
+    hub.subscribe(batch_id, on_event)
+    with LocalRunner(store, SqliteResultCache(db), hub, settings, "local") as runner:
+        batch = runner.run_batch(batch_id)
+    return time.perf_counter() - start, (first[0] if first else float("nan")), batch
+
+
+def measure(images: Path = DEFAULT_IMAGES, n: int = 20, workers: int = 2) -> dict[str, float]:
+    """Run raw, cold and warm on the first ``n`` images of ``images``; return every figure."""
+    paths = sorted(images.glob("*.jpg"))[:n]
+    if not paths:
+        raise FileNotFoundError(f"no .jpg images in {images}")
+    for p in paths:  # same OS page cache for every run
+        p.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="rf-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp), workers=workers)
+        raw = raw_ocr_seconds(paths, settings)
+        cold, first_result, cold_batch = _run_batch("bench-cold", paths, settings)
+        warm, _, warm_batch = _run_batch("bench-warm", paths, settings)
+    if cold_batch.counts.succeeded != len(paths) or warm_batch.counts.cached != len(paths):
+        raise RuntimeError(f"unexpected outcome: cold {cold_batch.counts}, warm {warm_batch.counts}")
+    return {
+        "images": len(paths),
+        "workers": workers,
+        "raw_ocr_s": raw,
+        "pipeline_cold_s": cold,
+        "pipeline_warm_s": warm,
+        "first_result_s": first_result,
+        "overhead_ratio": cold / raw,
+        "cache_speedup": cold / warm,
+    }
+
+
+def print_table(figures: dict[str, float]) -> None:
+    """One table: raw vs pipeline, cold vs warm, with the targets."""
+    n, w = int(figures["images"]), int(figures["workers"])
+    rows = [
+        ("raw OCR engine", f"{figures['raw_ocr_s']:.2f} s", ""),
+        ("scan pipeline (cold cache)", f"{figures['pipeline_cold_s']:.2f} s", ""),
+        ("pipeline overhead  cold / raw", f"{figures['overhead_ratio']:.3f}", "target <= 1.05"),
+        ("scan pipeline (warm cache)", f"{figures['pipeline_warm_s']:.3f} s", ""),
+        ("cache speed-up  cold / warm", f"{figures['cache_speedup']:.0f}x", "target >= 50 (ideally >= 100)"),
+        ("first result event (cold)", f"{figures['first_result_s']:.2f} s", ""),
+    ]
+    print(f"pipeline overhead on {n} images, {w} worker processes")
+    width = max(len(r[0]) for r in rows)
+    for name, value, target in rows:
+        print(f"  {name:<{width}}  {value:>10}  {target}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
+    parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    print_table(measure(args.images, args.n, args.workers))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

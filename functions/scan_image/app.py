@@ -1,0 +1,41 @@
+"""Scan Image and Record Failure: the per-item Lambda steps of the batch state machine.
+
+``handler`` lets typed errors (``ProviderThrottledError``, ``CorruptImageError``, ...) escape unchanged:
+the Lambda runtime reports the exception's class name as ``errorType``, which is what the state
+machine's Retry and Catch match. ``record_failure_handler`` is the Catch target."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from receiptflow.observability import MetricUnit, logger, metrics, tracer
+from receiptflow.workflow.aws import aws_workflow
+from receiptflow.workflow.items import record_failure, scan_item
+from receiptflow.workflow.payloads import FailedItem, ItemRef
+
+
+@logger.inject_lambda_context(correlation_id_path="batch_id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Scan one item of a batch."""
+    ref = parse(event=event, model=ItemRef)
+    outcome = scan_item(aws_workflow(), ref)
+    logger.info("item scanned", item_id=ref.item_id, recorded=outcome.recorded, status=outcome.status)
+    metrics.add_metric(name="ItemsScanned", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
+    return asdict(outcome)
+
+
+@logger.inject_lambda_context(correlation_id_path="batch_id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def record_failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Store the typed error caught for one item."""
+    failed = parse(event=event, model=FailedItem)
+    outcome = record_failure(aws_workflow(), failed)
+    logger.info("item failed", item_id=failed.item_id, error=failed.error.error, code=outcome.code)
+    metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
+    return asdict(outcome)

@@ -1,0 +1,155 @@
+"""AWS wiring: DynamoDB, S3 presigned uploads, Step Functions, tenant from the JWT authorizer's claims.
+
+Live events are not served by this app in AWS: API Gateway WebSockets and the ``realtime`` function
+speak the same protocol (see docs/api.md); the SSE route answers 501 here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from receiptflow.api.app import create_app
+from receiptflow.api.auth import JwtClaimsAuthenticator
+from receiptflow.api.circuits import circuit_reader
+from receiptflow.api.ratelimit import RateLimiter
+from receiptflow.api.routes.batches import clean_source, upload_prefix
+from receiptflow.api.schemas import FileSpec, UploadTarget
+from receiptflow.api.services import ApiServices
+from receiptflow.errors import FileReadError
+from receiptflow.models import Batch, BatchItem, ItemStatus, ScanError, ScanResult, ScanStatus
+from receiptflow.ports import BatchStore, BlobStore
+from receiptflow.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
+
+UPLOAD_EXPIRES_SECONDS = 900
+
+
+class PresignedUploads:
+    """One presigned S3 POST per announced file, each pinned to its key, content type and max size.
+    The items are registered now, so the batch knows every file it waits for."""
+
+    def __init__(self, store: BatchStore, blobs: S3BlobStore, max_bytes: int) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._max_bytes = max_bytes
+
+    def targets(self, batch: Batch, files_url: str, files: list[FileSpec]) -> list[UploadTarget]:
+        items: list[BatchItem] = []
+        targets: list[UploadTarget] = []
+        for n, spec in enumerate(files, start=1):
+            item_id = f"{n:05d}"
+            key = upload_prefix(batch.tenant_id, batch.batch_id) + item_id
+            source = clean_source(spec.name, f"file-{item_id}")
+            post = self._blobs.presigned_post(key, spec.content_type, self._max_bytes, UPLOAD_EXPIRES_SECONDS)
+            items.append(BatchItem(batch_id=batch.batch_id, item_id=item_id, source=source, blob_key=key))
+            targets.append(
+                UploadTarget(
+                    url=str(post["url"]),
+                    fields={str(k): str(v) for k, v in post["fields"].items()},
+                    file_field="file",
+                    max_bytes=self._max_bytes,
+                    item_id=item_id,
+                    key=key,
+                    source=source,
+                    content_type=spec.content_type,
+                    expires_in=UPLOAD_EXPIRES_SECONDS,
+                )
+            )
+        if items:
+            self._store.add_items(items)
+        return targets
+
+
+class StepFunctionsControl:
+    """Starts/cancels/retries through the Step Functions orchestrator. Announced files that were never
+    uploaded become typed ``file_unreadable`` errors at start instead of silently vanishing."""
+
+    def __init__(self, store: BatchStore, blobs: BlobStore, orchestrator: Any) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._orchestrator = orchestrator
+
+    def start(self, batch: Batch) -> Batch:
+        after: str | None = None
+        while True:
+            page = self._store.list_items(batch.batch_id, status=ItemStatus.PENDING, after=after, limit=500)
+            for item in page:
+                if item.blob_key and not self._blobs.exists(item.blob_key):
+                    self._store.finish_item(batch.batch_id, item.item_id, _never_uploaded(item))
+            if len(page) < 500:
+                break
+            after = page[-1].item_id
+        self._orchestrator.start(self._store.get_batch(batch.tenant_id, batch.batch_id))
+        return self._store.get_batch(batch.tenant_id, batch.batch_id)
+
+    def cancel(self, batch: Batch) -> Batch:
+        self._orchestrator.cancel(batch)
+        return self._store.get_batch(batch.tenant_id, batch.batch_id)
+
+    def retry_failed(self, batch: Batch) -> Batch:
+        self._orchestrator.retry_failed(batch)
+        return self._store.get_batch(batch.tenant_id, batch.batch_id)
+
+
+def _never_uploaded(item: BatchItem) -> ScanResult:
+    error = FileReadError("the file was announced but never uploaded")
+    return ScanResult(
+        source=item.source,
+        status=ScanStatus.ERROR,
+        error=ScanError(code=error.code, message=error.message, retryable=False),
+    )
+
+
+def _lazy_scan(settings: Settings, table_name: str) -> Callable[[bytes, str], ScanResult]:
+    @lru_cache(maxsize=1)
+    def scanner() -> Any:
+        from receiptflow.adapters.aws.dynamo_cache import DynamoResultCache
+        from receiptflow.pipeline import Scanner
+        from receiptflow.providers.factory import build_provider
+
+        cache = DynamoResultCache(table_name) if settings.cache_enabled else None
+        return Scanner(build_provider(settings.provider, settings), cache, settings)
+
+    def scan(data: bytes, source: str) -> ScanResult:
+        result: ScanResult = scanner().process(data, source)
+        return result
+
+    return scan
+
+
+def build_aws_services(settings: Settings) -> ApiServices:
+    """Services over the table, bucket and state machine named in ``settings`` (the template's Globals)."""
+    from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
+    from receiptflow.adapters.aws.dynamo_breaker_store import DynamoBreakerStore
+    from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
+    from receiptflow.adapters.aws.sfn_orchestrator import StepFunctionsOrchestrator
+
+    store = DynamoBatchStore(settings.table_name, retention_days=settings.result_retention_days)
+    blobs = S3BlobStore(settings.bucket_name)
+    orchestrator = StepFunctionsOrchestrator(settings=settings, store=store, blobs=blobs)
+    return ApiServices(
+        settings=settings,
+        store=store,
+        blobs=blobs,
+        control=StepFunctionsControl(store, blobs, orchestrator),
+        authenticator=JwtClaimsAuthenticator(settings.jwt_tenant_claim),
+        uploads=PresignedUploads(store, blobs, settings.max_file_bytes),
+        scan=_lazy_scan(settings, settings.table_name),
+        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        circuit_states=circuit_reader(DynamoBreakerStore(settings.table_name), settings),
+        health_checks={
+            "batch_store": lambda: store.list_batches("__health__", limit=1),
+            "blob_store": lambda: blobs.exists("health/probe"),
+        },
+    )
+
+
+def create_aws_app(settings: Settings | None = None) -> FastAPI:
+    """The app the ``ApiFunction`` runs (under Mangum)."""
+    return create_app(build_aws_services(settings or get_settings()))

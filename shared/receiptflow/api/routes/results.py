@@ -1,0 +1,66 @@
+"""A batch's results: paginated JSON with a cursor, or the whole batch as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from receiptflow.api.deps import OwnedBatch, Services
+from receiptflow.api.schemas import ResultsPage
+from receiptflow.export import items_to_csv
+from receiptflow.models import BatchItem, ItemStatus
+from receiptflow.ports import BatchStore
+
+router = APIRouter(prefix="/v1/batches/{batch_id}", tags=["results"])
+
+_CSV_PAGE = 500
+
+
+class ResultsFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+@router.get(
+    "/results",
+    response_model=ResultsPage,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV with ?format=csv"}},
+)
+def get_results(
+    batch: OwnedBatch,
+    services: Services,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    status: ItemStatus | None = None,
+    format: ResultsFormat = ResultsFormat.JSON,
+) -> ResultsPage | Response:
+    """Items in upload order with their results and corrections. ``?format=csv`` exports every item
+    (corrected values win; ``corrected_fields`` says which)."""
+    if format is ResultsFormat.CSV:
+        csv_text = items_to_csv(_all_items(services.store, batch.batch_id, status))
+        filename = f"receiptflow-{batch.batch_id}.csv"
+        return Response(
+            csv_text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    items = services.store.list_items(batch.batch_id, status=status, after=cursor, limit=limit + 1)
+    more = len(items) > limit
+    page = items[:limit]
+    return ResultsPage(items=page, next_cursor=page[-1].item_id if more and page else None)
+
+
+def _all_items(store: BatchStore, batch_id: str, status: ItemStatus | None) -> Iterator[BatchItem]:
+    after: str | None = None
+    while True:
+        page = store.list_items(batch_id, status=status, after=after, limit=_CSV_PAGE)
+        yield from page
+        if len(page) < _CSV_PAGE:
+            return
+        after = page[-1].item_id

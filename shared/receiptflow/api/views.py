@@ -1,0 +1,115 @@
+"""Derived figures (rate, ETA, cost estimate, stats) and user-correction validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from receiptflow.api.schemas import BatchView
+from receiptflow.errors import InvalidRequestError
+from receiptflow.models import MONEY_FIELDS, SUMMARY_FIELDS, Batch, BatchItem, utcnow
+
+_DATE_FIELDS = {"date"}
+_TIME_FIELDS = {"time"}
+
+
+def batch_view(batch: Batch, now: dt.datetime | None = None) -> BatchView:
+    """``batch`` with elapsed time, rate (items/s), ETA and a cost estimate."""
+    now = now or utcnow()
+    view = BatchView(**batch.model_dump())
+    if batch.started_at is None:
+        view.cost_estimate_usd = batch.cost_usd
+        return view
+    end = batch.finished_at or now
+    elapsed = max((end - batch.started_at).total_seconds(), 0.0)
+    counts = batch.counts
+    view.elapsed_s = round(elapsed, 3)
+    if elapsed > 0 and counts.done:
+        view.rate = round(counts.done / elapsed, 4)
+        if not batch.status.terminal:
+            view.eta_seconds = round(counts.pending / view.rate, 1)
+    scanned = max(counts.done - counts.cached - counts.cancelled, 0)
+    per_item = batch.cost_usd / scanned if scanned else 0.0
+    pending = 0 if batch.status.terminal else counts.pending
+    view.cost_estimate_usd = round(batch.cost_usd + per_item * pending, 6)
+    return view
+
+
+def validate_correction(patch: Mapping[str, Any]) -> dict[str, str | None]:
+    """Check a correction (summary field → printed value, ``null`` clears it); values are normalised."""
+    if not patch:
+        raise InvalidRequestError("a correction names at least one field")
+    clean: dict[str, str | None] = {}
+    for name, value in patch.items():
+        if name not in SUMMARY_FIELDS:
+            raise InvalidRequestError(
+                f"{name!r} is not a correctable field; use one of {', '.join(SUMMARY_FIELDS)}"
+            )
+        if value is None:
+            clean[name] = None
+            continue
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise InvalidRequestError(f"{name!r} takes a string value")
+        clean[name] = _normalise(name, str(value).strip())
+    return clean
+
+
+def _normalise(name: str, value: str) -> str:
+    try:
+        if name in MONEY_FIELDS:
+            return str(Decimal(value.replace(",", "")))
+        if name in _DATE_FIELDS:
+            return dt.date.fromisoformat(value).isoformat()
+        if name in _TIME_FIELDS:
+            return dt.time.fromisoformat(value).isoformat()
+    except (InvalidOperation, ValueError) as e:
+        raise InvalidRequestError(f"{name!r}: {value!r} is not a valid value") from e
+    return " ".join(value.split())
+
+
+def merge_correction(current: Mapping[str, Any] | None, patch: Mapping[str, str | None]) -> dict[str, Any]:
+    """PATCH semantics: set the given fields, drop the ones set to ``null``."""
+    merged = dict(current or {})
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def batch_throughput(
+    batches: Iterable[Batch], now: dt.datetime | None = None
+) -> tuple[int, float | None, float | None]:
+    """(items done, items/s over the batches' run time, cache hit rate) of ``batches``."""
+    now = now or utcnow()
+    done = cached = 0
+    seconds = 0.0
+    for batch in batches:
+        if batch.started_at is None:
+            continue
+        done += batch.counts.done - batch.counts.cancelled
+        cached += batch.counts.cached
+        seconds += max(((batch.finished_at or now) - batch.started_at).total_seconds(), 0.0)
+    rate = round(done / seconds, 4) if seconds > 0 and done else None
+    hit_rate = round(cached / done, 4) if done else None
+    return done, rate, hit_rate
+
+
+def provider_latency(items: Iterable[BatchItem]) -> dict[str, dict[str, float]]:
+    """Median and p95 scan duration (ms) per provider, over items that were really scanned (not cached)."""
+    durations: dict[str, list[float]] = {}
+    for item in items:
+        result = item.result
+        if result is None or result.cached or not result.provider:
+            continue
+        durations.setdefault(result.provider, []).append(result.duration_ms)
+    report: dict[str, dict[str, float]] = {}
+    for provider, values in durations.items():
+        values.sort()
+        p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+        report[provider] = {"count": len(values), "median_ms": statistics.median(values), "p95_ms": p95}
+    return report

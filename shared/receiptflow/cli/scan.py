@@ -1,0 +1,325 @@
+"""``receiptflow scan PATH...``: scan files and folders into expense records, resumably.
+
+The batch id is a hash of the sorted absolute file paths and the provider, so running the same
+command again resumes the same batch: finished items come from the store, the rest are scanned.
+Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
+and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
+per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
+rows), 130 after Ctrl-C, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+from receiptflow.providers.factory import PROVIDER_NAMES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
+    from receiptflow.models import Batch, BatchItem, Event
+    from receiptflow.settings import Settings
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+TABLE_ROWS_MAX = 50
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``receiptflow scan``."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="image/PDF files or folders (walked)")
+    parser.add_argument(
+        "--out", metavar="FILE", help="write every result: .csv for CSV, else JSON Lines; '-' for stdout"
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: settings)")
+    parser.add_argument("--provider", choices=PROVIDER_NAMES, help="provider (default: settings, 'local')")
+    parser.add_argument("--no-cache", action="store_true", help="do not read the result cache")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the database lives")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or table, one summary line")
+
+
+def collect_files(paths: list[str]) -> list[Path]:
+    """Absolute regular files named by ``paths``; folders are walked, skipping hidden entries.
+
+    ``FileNotFoundError`` names a path that does not exist."""
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw).absolute()
+        if path.is_dir():
+            found.update(_walk(path))
+        elif path.is_file():
+            found.add(path)
+        else:
+            raise FileNotFoundError(raw)
+    return sorted(found)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            if not name.startswith(".") and path.is_file():
+                yield path
+
+
+def batch_id_for(files: list[Path], provider: str, use_cache: bool = True) -> str:
+    """Stable id of a scan over exactly these files with this provider and cache mode."""
+    mode = "cache" if use_cache else "no-cache"
+    digest = hashlib.sha256("\n".join([provider, mode, *map(str, files)]).encode()).hexdigest()
+    return f"scan-{digest[:20]}"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from receiptflow.settings import get_settings
+
+    update: dict[str, object] = {}
+    if args.data_dir is not None:
+        update["data_dir"] = args.data_dir.absolute()
+    if args.workers is not None:
+        update["workers"] = args.workers
+    if args.provider is not None:
+        update["provider"] = args.provider
+    return get_settings().model_copy(update=update)
+
+
+def ensure_batch(store: SqliteBatchStore, files: list[Path], settings: Settings, use_cache: bool) -> Batch:
+    """The batch for these files: created with its items on the first run, found on later runs."""
+    from receiptflow.errors import ConflictError, NotFoundError
+    from receiptflow.models import Batch, BatchItem, BatchOptions
+
+    batch_id = batch_id_for(files, settings.provider, use_cache)
+    try:
+        batch = store.get_batch("local", batch_id)
+    except NotFoundError:
+        batch = Batch(
+            batch_id=batch_id,
+            name="scan",
+            expected_files=len(files),
+            options=BatchOptions(provider=settings.provider, use_cache=use_cache),
+        )
+        try:
+            store.create_batch(batch)
+        except ConflictError:  # a concurrent run created it first
+            pass
+    width = max(6, len(str(len(files))))
+    store.add_items(
+        [
+            BatchItem(batch_id=batch_id, item_id=f"{i:0{width}d}", source=_display(p), blob_key=str(p))
+            for i, p in enumerate(files)
+        ]
+    )
+    return store.get_batch("local", batch_id)
+
+
+def all_items(store: SqliteBatchStore, batch_id: str) -> Iterator[BatchItem]:
+    """Every item of the batch in item order."""
+    cursor: str | None = None
+    while True:
+        page = store.list_items(batch_id, after=cursor, limit=500)
+        if not page:
+            return
+        yield from page
+        cursor = page[-1].item_id
+
+
+def write_out(target: str, items: list[BatchItem]) -> None:
+    """Write all items as CSV (``*.csv``) or JSON Lines to ``target`` (``-`` = stdout)."""
+    from receiptflow.export import write_csv, write_jsonl
+
+    def write(fp: TextIO) -> None:
+        (write_csv if target.lower().endswith(".csv") else write_jsonl)(items, fp)
+
+    if target == "-":
+        write(sys.stdout)
+        sys.stdout.flush()
+        return
+    out = Path(target)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fp:
+        write(fp)
+    os.replace(tmp, out)
+
+
+def _install_sigint(stop: threading.Event) -> None:
+    """First Ctrl-C: stop cleanly (in-flight items finish). Second: abort at once."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan, write ``--out``, print the summary; returns the exit code."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    if args.workers is not None and args.workers < 1:
+        err.print("[red]error:[/] --workers must be at least 1")
+        return EXIT_USAGE
+    try:
+        files = collect_files(args.paths)
+    except FileNotFoundError as e:
+        err.print(f"[red]error:[/] no such file or folder: {e}")
+        return EXIT_USAGE
+    if not files:
+        err.print("[red]error:[/] no files to scan")
+        return EXIT_USAGE
+    return _scan(args, files, err)
+
+
+def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
+    from rich.console import Console
+
+    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
+    from receiptflow.adapters.embedded.cache import SqliteResultCache
+    from receiptflow.adapters.embedded.event_hub import EventHub
+    from receiptflow.adapters.embedded.sqlite_db import default_db_path
+    from receiptflow.runner import LocalRunner
+
+    settings = _settings(args)
+    db_path = default_db_path(settings)
+    store = SqliteBatchStore(db_path)
+    cache = SqliteResultCache(db_path) if settings.cache_enabled else None
+    batch = ensure_batch(store, files, settings, use_cache=not args.no_cache)
+    hub = EventHub(history_size=1)
+    stop = threading.Event()
+    _install_sigint(stop)
+
+    view = ProgressView(err, batch, enabled=not args.quiet)
+    unsubscribe = hub.subscribe(batch.batch_id, view.on_event)
+    with view, LocalRunner(store, cache, hub, settings, settings.provider) as runner:
+        final = runner.run_batch(batch.batch_id, stop=stop)
+    unsubscribe()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    items = list(all_items(store, batch.batch_id))
+    if args.out:
+        write_out(args.out, items)
+    table_console = err if args.out == "-" else Console()
+    quiet = args.quiet or len(items) > TABLE_ROWS_MAX
+    print_summary(table_console, final, items, quiet=quiet, duration_s=view.duration_s)
+    return EXIT_INTERRUPTED if stop.is_set() else EXIT_OK
+
+
+class ProgressView:
+    """A rich progress bar on stderr fed by the batch's events (done/total, rate, ETA, cache, failures)."""
+
+    def __init__(self, console: Console, batch: Batch, *, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.enabled = enabled
+        self.duration_s = 0.0
+        self._progress = Progress(
+            TextColumn("[bold]scanning"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:.2f} img/s"),
+            TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("cache {task.fields[cache]}"),
+            TextColumn("[red]failed {task.fields[failed]}"),
+            console=console,
+            disable=not enabled,
+        )
+        counts = batch.counts
+        self._task = self._progress.add_task(
+            "scan",
+            total=counts.total,
+            completed=counts.done,
+            rate=0.0,
+            eta="-",
+            cache="0%",
+            failed=counts.failed,
+        )
+
+    def __enter__(self) -> ProgressView:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def on_event(self, event: Event) -> None:
+        """Update the bar from one runner event."""
+        from receiptflow.models import CompleteEvent, ErrorEvent, ProgressEvent, ResultEvent
+
+        if isinstance(event, ResultEvent | ErrorEvent):
+            self._progress.advance(self._task)
+        elif isinstance(event, ProgressEvent):
+            eta = f"{event.eta_seconds:.0f}s" if event.eta_seconds is not None else "-"
+            hit_rate = f"{event.cache_hits / event.done:.0%}" if event.done else "0%"
+            self._progress.update(
+                self._task,
+                completed=event.done,
+                total=event.total,
+                rate=event.rate,
+                eta=eta,
+                cache=hit_rate,
+                failed=event.failed,
+            )
+        elif isinstance(event, CompleteEvent):
+            self.duration_s = event.duration_s
+            self._progress.update(self._task, completed=event.counts.done)
+
+
+def print_summary(
+    console: Console, batch: Batch, items: list[BatchItem], *, quiet: bool, duration_s: float
+) -> None:
+    """Per-item rows (unless ``quiet``) and a totals line."""
+    from rich.table import Table
+
+    from receiptflow.export import item_result
+
+    if not quiet:
+        table = Table(title=f"batch {batch.batch_id}")
+        for name, justify in (
+            ("source", "left"),
+            ("status", "left"),
+            ("vendor", "left"),
+            ("date", "left"),
+            ("total", "right"),
+        ):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for item in items:
+            result = item_result(item)
+            receipt = result.receipt
+            if result.error is not None:
+                status = f"[red]{result.error.code}"
+            else:
+                status = result.status.value + (" (cached)" if result.cached else "")
+            table.add_row(
+                item.source,
+                status,
+                (receipt.vendor_name.value or "") if receipt else "",
+                str(receipt.date.value or "") if receipt else "",
+                str(receipt.total.value or "") if receipt else "",
+            )
+        console.print(table)
+    c = batch.counts
+    rate = f", {c.total / duration_s:.2f} images/s" if duration_s > 0 else ""
+    console.print(
+        f"{c.total} images: {c.succeeded} ok, {c.failed} failed, {c.cancelled} cancelled, "
+        f"{c.cached} from cache; status {batch.status.value} in {duration_s:.1f} s{rate}"
+    )

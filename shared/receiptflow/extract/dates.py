@@ -1,0 +1,133 @@
+"""Dates and times as printed: numeric (D/M/Y, Y-M-D, M/D/Y when the locale says so) and month names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MONTHS = {
+    "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
+    "JUL": 7, "AUG": 8, "SEP": 9, "SEPT": 9, "OCT": 10, "NOV": 11, "DEC": 12,
+}  # fmt: skip
+_MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?"
+# The year may be glued to a following time ("25/12/20188:13:39"): allow a digit after it only
+# when a time follows.
+_YEAR_END = r"(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+_NUM_START = r"(?<![\w\-/.])"  # not inside a code like HD03-04-06 or 5/40/160
+_DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "ymd",
+        re.compile(
+            _NUM_START + r"(?P<y>(?:19|20)\d{2})(?P<s>[/\-.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\w\-/])"
+        ),
+    ),
+    (
+        "num",
+        re.compile(
+            _NUM_START
+            + r"(?P<a>\d{1,2})(?P<s>[/\-.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})"
+            + _YEAR_END
+            + r"(?![\-/.]\d)"
+        ),
+    ),
+    (
+        "dmony",
+        re.compile(
+            r"(?<![\dA-Z])(?P<d>\d{1,2})(?P<s>[\s\-/.]?)\s?"
+            + _MON
+            + r"(?P=s)\s?,?\s?(?P<y>\d{4}|\d{2})"
+            + _YEAR_END,
+            re.I,
+        ),
+    ),
+    (
+        "mondy",
+        re.compile(r"(?<![A-Z])" + _MON + r"\s?(?P<d>\d{1,2})(?:,\s*|\s+)(?P<y>\d{4})" + _YEAR_END, re.I),
+    ),
+    ("compact", re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
+)
+TIME_RE = re.compile(
+    r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s?[:.]\s?(?P<mi>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?(?![\d])\s?(?P<ap>[AaPp]\.?[Mm]\.?)?"
+)
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    """A date found in a text: its value, the printed substring and how sure the reading is (0..1)."""
+
+    value: dt.date
+    text: str
+    start: int
+    end: int
+    certainty: float
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if len(y) == 2 else n
+
+
+def _safe_date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, *, month_first: bool = False) -> list[DateMatch]:
+    """Every date in ``text``. Numeric A/B/Y is day-first unless ``month_first`` (US locale cues); the
+    other order is used when the preferred one is impossible, and ambiguous readings get lower certainty."""
+    found: list[DateMatch] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            value, certainty = _read(kind, m, month_first)
+            if value is None:
+                continue
+            taken.append((m.start(), m.end()))
+            found.append(DateMatch(value, text[m.start() : m.end()].strip(), m.start(), m.end(), certainty))
+    return sorted(found, key=lambda d: d.start)
+
+
+def _read(kind: str, m: re.Match[str], month_first: bool) -> tuple[dt.date | None, float]:
+    g = m.groupdict()
+    if kind in ("ymd", "compact"):
+        return _safe_date(int(g["y"]), int(g["m"]), int(g["d"])), 0.9 if kind == "ymd" else 0.6
+    if kind in ("dmony", "mondy"):
+        return _safe_date(_year(g["y"]), MONTHS[g["mon"].upper()[:3]], int(g["d"])), 0.9
+    a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
+    first, second = ((b, a), (a, b)) if month_first else ((a, b), (b, a))  # (day, month) orders
+    value = _safe_date(y, first[1], first[0])
+    if value is not None:
+        ambiguous = a <= 12 and b <= 12 and a != b
+        return value, 0.8 if ambiguous else 0.95
+    return _safe_date(y, second[1], second[0]), 0.85
+
+
+@dataclass(frozen=True)
+class TimeMatch:
+    """A time of day found in a text."""
+
+    value: dt.time
+    text: str
+    start: int
+
+
+def find_times(text: str) -> list[TimeMatch]:
+    """Every time of day (``8:13:39 PM``, ``18:24``) in ``text``."""
+    found: list[TimeMatch] = []
+    for m in TIME_RE.finditer(text):
+        h, mi = int(m.group("h")), int(m.group("mi"))
+        sec = int(m.group("s")) if m.group("s") else 0
+        ap = (m.group("ap") or "").upper().replace(".", "")
+        if ap == "PM" and h < 12:
+            h += 12
+        elif ap == "AM" and h == 12:
+            h = 0
+        if m.group("s") is None and not ap and ":" not in m.group(0):
+            continue  # "12.50" is money, not a time
+        found.append(TimeMatch(dt.time(h, mi, sec), m.group(0).strip(), m.start()))
+    return found

@@ -1,0 +1,188 @@
+"""OCR lines → Receipt: rows in reading order, then each field by its own finder.
+
+Every key field also records the evidence it was chosen on (cue strength, OCR confidence, agreement
+with other fields); ``confidence.calibrated`` turns that evidence into the field's confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from receiptflow.extract.confidence import calibrated, known_share, ocr_confidence
+from receiptflow.extract.dates import DateMatch, find_dates, find_times
+from receiptflow.extract.header import Header, find_header
+from receiptflow.extract.items import find_items
+from receiptflow.extract.layout import Row, group_rows
+from receiptflow.extract.lexicon import correct_text
+from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
+from receiptflow.extract.numbers import detect_currency, uses_comma_decimal
+from receiptflow.extract.text import letter_share
+from receiptflow.extract.totals import Labelled, Totals, choose_totals
+from receiptflow.models import DateField, MoneyField, Receipt, TextField, TimeField
+from receiptflow.ocr.lines import OcrLine
+
+Evidence = dict[str, dict[str, float]]
+
+_DATE_LABEL = re.compile(r"DATE|TARIKH|\bDT\b", re.I)
+_NOT_DATE = re.compile(r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFORE|\bDUE\b", re.I)
+_MALAYSIAN = re.compile(r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I)
+_US_CUES = re.compile(r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b|\bUSA\b|SALES TAX")
+_POSTCODE = re.compile(r"\b\d{5}\b")
+
+
+def extract_receipt(lines: Sequence[OcrLine], *, page_sizes: Sequence[tuple[int, int]] = ()) -> Receipt:
+    """Read OCR lines (with boxes and confidences) into a Receipt; absent fields stay empty."""
+    return read_receipt(lines, page_sizes=page_sizes)[0]
+
+
+def read_receipt(
+    lines: Sequence[OcrLine], *, page_sizes: Sequence[tuple[int, int]] = ()
+) -> tuple[Receipt, Evidence]:
+    """The receipt and, per key field, the evidence its confidence was calibrated on.
+
+    ``page_sizes`` is accepted for callers that know them; rows are grouped from the boxes alone.
+    """
+    rows = group_rows(lines)
+    texts = [r.text for r in rows]
+    receipt = Receipt(raw_text="\n".join(texts))
+    evidence: Evidence = {}
+    if not rows:
+        return receipt, evidence
+
+    code, printed, cur_conf = detect_currency(texts)
+    if code is None and _MALAYSIAN.search(receipt.raw_text):
+        code, printed, cur_conf = "MYR", None, 0.5
+    if code:
+        receipt.currency = TextField(value=code, text=printed, confidence=round(cur_conf, 3))
+
+    header = find_header(rows)
+    _set_header(receipt, header, rows, evidence)
+
+    month_first = code == "USD" or bool(_US_CUES.search(receipt.raw_text))
+    _set_date_time(receipt, rows, month_first, evidence)
+
+    comma_decimal = uses_comma_decimal(texts, code)
+    totals = choose_totals(rows, comma_decimal=comma_decimal)
+    _set_money(receipt, totals, code, evidence)
+
+    phone, phone_conf = find_phone(rows)
+    if phone:
+        receipt.vendor_phone = TextField(value=phone, text=phone, confidence=phone_conf)
+    number, number_conf = find_receipt_number(rows)
+    if number:
+        receipt.receipt_number = TextField(value=number, text=number, confidence=number_conf)
+    summary_start = _summary_start(rows, totals)
+    method, method_text, method_conf = find_payment_method(rows[summary_start:])
+    if method:
+        receipt.payment_method = TextField(value=method, text=method_text, confidence=method_conf)
+
+    item_start = max(header.vendor_rows, default=-1) + 1
+    receipt.line_items = find_items(rows, item_start, summary_start, comma_decimal=comma_decimal)
+    return receipt, evidence
+
+
+def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence: Evidence) -> None:
+    if header.vendor:
+        vendor_rows = [rows[i] for i in header.vendor_rows]
+        evidence["company"] = {
+            "certainty": header.vendor_certainty,
+            "legal_suffix": float(header.vendor_certainty >= 0.9),
+            "ocr": ocr_confidence(vendor_rows),
+            "rows": float(len(vendor_rows)),
+            "letters": letter_share(header.vendor),
+            "known": known_share(header.vendor),
+        }
+        receipt.vendor_name = TextField(
+            value=header.vendor, text=header.vendor, confidence=calibrated("company", evidence["company"])
+        )
+    if header.address:
+        address = correct_text(header.address)
+        evidence["address"] = {
+            "certainty": header.address_certainty,
+            "cues": float(header.address_cues),
+            "ocr": ocr_confidence([rows[i] for i in header.address_rows]),
+            "postcode": float(bool(_POSTCODE.search(address))),
+            "rows": float(len(header.address_rows)),
+            "known": known_share(address),
+        }
+        receipt.vendor_address = TextField(
+            value=address, text=address, confidence=calibrated("address", evidence["address"])
+        )
+
+
+def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evidence: Evidence) -> None:
+    scored: list[tuple[float, DateMatch, Row]] = []
+    for row in rows:
+        for d in find_dates(row.text, month_first=month_first):
+            score = d.certainty - 0.01 * row.index
+            if _DATE_LABEL.search(row.text):
+                score += 0.3
+            if find_times(row.text):
+                score += 0.2
+            if _NOT_DATE.search(row.text):
+                score -= 1.0
+            scored.append((score, d, row))
+    if not scored:
+        return
+    _, date, row = max(scored, key=lambda s: s[0])
+    evidence["date"] = {
+        "certainty": date.certainty,
+        "label": float(bool(_DATE_LABEL.search(row.text))),
+        "time": float(bool(find_times(row.text))),
+        "ocr": ocr_confidence([row]),
+        "rivals": float(len({d.value for _, d, _ in scored} - {date.value})),
+    }
+    receipt.date = DateField(value=date.value, text=date.text, confidence=calibrated("date", evidence["date"]))
+    times = find_times(row.text[date.end :]) or [t for r in rows for t in find_times(r.text)]
+    if times:
+        receipt.time = TimeField(value=times[0].value, text=times[0].text, confidence=0.8)
+
+
+def _money(f: Labelled | None, currency: str | None, confidence: float = 0.8) -> MoneyField:
+    if f is None:
+        return MoneyField()
+    return MoneyField(
+        value=f.amount.value,
+        text=f.amount.text,
+        confidence=round(confidence, 3),
+        currency=f.amount.currency or currency,
+    )
+
+
+def _set_money(receipt: Receipt, totals: Totals, currency: str | None, evidence: Evidence) -> None:
+    if totals.total is not None:
+        evidence["total"] = {
+            "certainty": totals.total_certainty,
+            "ocr": ocr_confidence([totals.total.row]),
+            "rivals": float(totals.total_rivals),
+            "paid_agrees": float(totals.paid_agrees),
+            "sum_agrees": float(totals.sum_agrees),
+        }
+        receipt.total = _money(totals.total, currency, calibrated("total", evidence["total"]))
+    receipt.subtotal = _money(totals.subtotal, currency)
+    receipt.tax = _money(totals.tax, currency)
+    receipt.tip = _money(totals.tip, currency)
+    discount = _money(totals.discount, currency)
+    if discount.value is not None:
+        discount.value = abs(discount.value)
+    receipt.discount = discount
+    receipt.amount_paid = _money(totals.paid, currency, 0.7)
+    paid = receipt.amount_paid.value
+    if paid is not None and receipt.total.value is not None and paid < receipt.total.value:
+        receipt.amount_paid = MoneyField()
+    if receipt.total.value is None and totals.subtotal is not None:
+        # only a subtotal printed: it is what was paid
+        receipt.total = _money(totals.subtotal, currency, 0.5)
+    elif receipt.total.value is None and totals.paid is not None:
+        # no total printed: what was paid, less the change
+        change = totals.change.amount.value if totals.change else Decimal(0)
+        value = totals.paid.amount.value - change
+        if value > 0:
+            receipt.total = MoneyField(value=value, text=None, confidence=0.3, currency=currency)
+
+
+def _summary_start(rows: Sequence[Row], totals: Totals) -> int:
+    found = [f.row.index for f in (totals.subtotal, totals.total, totals.tax) if f is not None]
+    return min(found) if found else len(rows)

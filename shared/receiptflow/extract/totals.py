@@ -1,0 +1,264 @@
+"""Summary amounts by keyword and position: total vs subtotal vs rounding vs cash/change, tax, tip, discount.
+
+Each amount on a row is labelled by the words printed just before it on that row (so
+``TOTAL SAVING: 0.00 TOTAL 6.85`` yields a savings amount and a total), or by the row above when the
+amount stands alone. Tax-summary tables at the foot of a receipt are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from receiptflow.extract.layout import Row
+from receiptflow.extract.numbers import Amount, find_amounts
+
+_T = r"[TLI1][O0]TAL"  # "TOTAL" as OCR prints it (lotal, T0TAL)
+_IGNORE = re.compile(
+    rf"{_T}\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|NO\b|POINTS?|SAVINGS?|WEIGHT|DISC\w*)|\bQTY\b|"
+    r"ITEMS?\s*COUNT|NO\.?\s*OF\s*ITEMS?|POINTS|MEMBER|DEPOSIT|YOU\s*SAVED?|SAVING"
+)
+_SUB = re.compile(
+    r"SUB[\s\-]*[TLI1][O0]T|EXCL|BEFORE\s*(GST|TAX)|W/?O\s*(GST|TAX)|NET\s*AMOUNT\s*EXCL|ZWISCHENSUMME|"
+    rf"SOUS[\s\-]*{_T}|\bNETTO\b|{_T}\s*HT\b"
+)
+_INCL = re.compile(r"INCL|I\w?CLUSIVE|INC\w*SIVE|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)")
+_TAX_INCLUDED = re.compile(r"INCLUDED\s*(GST|TAX|VAT)|(GST|TAX|VAT)\b.*INCLUDED")
+_TOTAL = re.compile(
+    rf"{_T}|JUMLAH|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|NETT\b|\bDUE\b|PAYABLE|SUMME|GESAMT|BETRAG|MONTANT|"
+    r"A\s*PAYER|IMPORTE"
+)
+_STRONG_TOTAL = re.compile(
+    rf"GRAND|NETT?\s*T|PAYABLE|\bDUE\b|ROUND\w*\s*[TLI1][O0]T|{_T}\s*ROUND|AFTER\s*(ADJ|ROUND)|\(RM\)|\bRM\b|"
+    r"INCL|INCLUSIVE|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|JUMLAH|NET\s*AMOUNT|TTC"
+)
+_FINAL_TOTAL = re.compile(
+    rf"GRAND|PAYABLE|{_T}\s*PAY|\bDUE\b|NETT|ROUND\w*\s*[TLI1][O0]T|{_T}\s*(ROUND|AFTER)|A\s*PAYER"
+)
+_ROUNDING = re.compile(r"ROUND|\bADJ")
+_TAX = re.compile(
+    r"\bGST\b|\bTAX\b|\bVAT\b|\bSST\b|SALES\s*TAX|SERVICE\s*TAX|\bMWST\b|\bUST\b|\bTVA\b|\bIVA\b|\bBTW\b"
+)
+_DISCOUNT = re.compile(r"DISC(OUNT)?\b|VOUCHER|COUPON|\bLESS\b|PROMO|RABATT|REMISE")
+_TIP = re.compile(r"\bTIPS?\b|GRATUITY|TRINKGELD|POURBOIRE|PROPINA")
+_CHANGE = re.compile(r"CHANGE|\bBAL(ANCE)?\b|KEMBALI|\bCHG\s*AMT|R[UÜ]CKGELD|RENDU")
+_PAID = re.compile(
+    r"\bCASH\b|\bTEND|\bPAID\b|PAYMENT|\bVISA\b|MASTER|\bCARD\b|CREDIT|DEBIT|AMEX|EFTPOS|TUNAI|RECEIVED|"
+    r"\bBAR\b|GEGEBEN|ESP[EÈ]CES|\bCARTE\b|\bKARTE\b"
+)
+_TABLE_HEAD = re.compile(
+    r"(GST|TAX)\s*(SUMMARY|ANALYSIS|CODE)|SUMMARY\s*(GST|TAX)|TAX\s*(RATE|CODE)|\bCODE\b.*%"
+)
+
+
+_CENT = Decimal("0.01")
+_MAX_ROUNDING = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """An amount with the summary role of the words printed before it."""
+
+    label: str
+    strength: float
+    amount: Amount
+    row: Row
+
+
+def classify(label_text: str) -> tuple[str, float] | None:
+    """Summary role (and cue strength 0..1) of the words before an amount; None when not a summary label."""
+    t = label_text.upper()
+    if not re.search(r"[A-Z]{2}", t):
+        return None
+    if _IGNORE.search(t):
+        return "ignore", 0.0
+    if _SUB.search(t):
+        return "subtotal", 0.9
+    has_total = bool(_TOTAL.search(t))
+    if _TAX_INCLUDED.search(t):
+        return "tax", 0.8
+    if (has_total or re.search(r"INC\w*SIVE\s*(OF\s*)?(GST|TAX)", t)) and _INCL.search(t):
+        return "total", 1.0
+    if _ROUNDING.search(t):
+        return (
+            ("total", 1.0)
+            if has_total and re.search(r"[TLI1][O0]TAL\s*(ROUND|AFTER)|ROUND\w*\s*T[O0]T", t)
+            else (
+                "rounding",
+                0.9,
+            )
+        )
+    if _TIP.search(t):
+        return "tip", 0.9
+    if has_total and _TAX.search(t):
+        return "tax", 0.9
+    if _DISCOUNT.search(t):
+        return "discount", 0.8
+    if _CHANGE.search(t) and not re.search(r"BALANCE\s*DUE", t):
+        return "change", 0.9
+    if has_total:
+        if _FINAL_TOTAL.search(t):
+            return "total", 1.3
+        return "total", 1.0 if _STRONG_TOTAL.search(t) else 0.8
+    if _TAX.search(t):
+        return "tax", 0.8
+    if _PAID.search(t):
+        return "paid", 0.8
+    if re.search(r"\bAMOUNT\b|\bAMT\b", t):
+        return "total", 0.5
+    return None
+
+
+def _label_for(row: Row, amount: Amount, prev_end: int) -> tuple[str, float] | None:
+    """The role of the nearest words before ``amount`` on its row: the same OCR segment first, then
+    the segments before it, back to the previous amount."""
+    text = row.text
+    bounds: list[int] = []
+    pos = 0
+    for seg in row.segments:
+        piece = seg.text.strip()
+        if not piece:
+            continue
+        bounds.append(pos)
+        pos += len(piece) + 1
+    starts = [b for b in bounds if prev_end <= b < amount.start]
+    for start in sorted(starts, reverse=True):
+        found = classify(text[start : amount.start])
+        if found is not None:
+            return found
+    return classify(text[prev_end : amount.start])
+
+
+def labelled_amounts(rows: Sequence[Row], *, comma_decimal: bool = False) -> list[Labelled]:
+    """Every labelled amount, top to bottom (tax-summary table rows skipped)."""
+    out: list[Labelled] = []
+    table_rows_left = 0
+    for i, row in enumerate(rows):
+        text = row.text
+        if _TABLE_HEAD.search(text.upper()):
+            table_rows_left = 4
+            continue
+        amounts = find_amounts(text, comma_decimal=comma_decimal)
+        if table_rows_left > 0:
+            table_rows_left -= 1
+            if len(amounts) >= 2:
+                continue
+        if not amounts:
+            found = classify(text)
+            if found is not None and i + 1 < len(rows):
+                nxt = rows[i + 1]
+                nxt_amounts = find_amounts(nxt.text, comma_decimal=comma_decimal)
+                if nxt_amounts and classify(nxt.text[: nxt_amounts[0].start]) is None:
+                    out.append(Labelled(found[0], found[1] * 0.8, nxt_amounts[-1], nxt))
+            continue
+        prev_end = 0
+        row_label: tuple[str, float] | None = None
+        for a in amounts:
+            found = _label_for(row, a, prev_end) or row_label
+            if found is not None:
+                out.append(Labelled(found[0], found[1], a, row))
+                row_label = found
+            prev_end = a.end
+    return [f for f in out if f.label != "ignore"]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The chosen summary amounts (None when absent) and how sure the total is."""
+
+    total: Labelled | None
+    subtotal: Labelled | None
+    tax: Labelled | None
+    tip: Labelled | None
+    discount: Labelled | None
+    rounding: Labelled | None
+    paid: Labelled | None
+    change: Labelled | None
+    total_certainty: float
+    total_rivals: int = 0
+    paid_agrees: bool = False
+    sum_agrees: bool = False
+
+
+def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals:
+    """Pick one amount per summary role; the total is cross-checked against subtotal/tax and paid/change."""
+    found = labelled_amounts(rows, comma_decimal=comma_decimal)
+
+    def best(name: str) -> Labelled | None:
+        cands = [f for f in found if f.label == name]
+        return max(cands, key=lambda f: (f.strength, f.row.index)) if cands else None
+
+    # a "rounding" line carrying more than any adjustment could is the rounded total itself
+    found = [
+        Labelled("total", 0.9, f.amount, f.row)
+        if f.label == "rounding" and abs(f.amount.value) > _MAX_ROUNDING
+        else f
+        for f in found
+    ]
+    roles = {
+        name: best(name) for name in ("subtotal", "tax", "tip", "discount", "rounding", "paid", "change")
+    }
+    totals = [f for f in found if f.label == "total" and f.amount.value > 0]
+    total, certainty = _pick_total(totals, roles)
+    value = total.amount.value if total is not None else None
+    paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
+    return Totals(
+        total,
+        sub,
+        roles["tax"],
+        roles["tip"],
+        roles["discount"],
+        roles["rounding"],
+        paid,
+        change,
+        certainty,
+        total_rivals=len({c.amount.value for c in totals} - {value}),
+        paid_agrees=value is not None
+        and paid is not None
+        and abs(paid.amount.value - _v(change) - value) <= _CENT,
+        sum_agrees=value is not None and sub is not None and _adds_up(value, roles),
+    )
+
+
+def _adds_up(value: Decimal, roles: dict[str, Labelled | None]) -> bool:
+    """True when subtotal + tax + tip - discount (+ rounding) gives ``value``."""
+    sub = roles["subtotal"]
+    if sub is None:
+        return False
+    expected = sub.amount.value + _v(roles["tax"]) + _v(roles["tip"]) - abs(_v(roles["discount"]))
+    return any(abs(e - value) <= _CENT for e in (expected, expected + _v(roles["rounding"]), sub.amount.value))
+
+
+def _v(f: Labelled | None) -> Decimal:
+    return f.amount.value if f is not None else Decimal(0)
+
+
+def _support(c: Labelled, roles: dict[str, Labelled | None]) -> float:
+    """Cue strength plus agreement with the other summary amounts."""
+    v = c.amount.value
+    s = c.strength
+    paid, change, rounding = roles["paid"], roles["change"], roles["rounding"]
+    if _adds_up(v, roles):
+        s += 0.3
+    if paid is not None and change is not None and abs(paid.amount.value - change.amount.value - v) <= _CENT:
+        s += 0.6
+    elif paid is not None and paid.amount.value == v:
+        s += 0.3
+    if rounding is not None and c.row.index > rounding.row.index:
+        s += 0.3
+    return s
+
+
+def _pick_total(totals: list[Labelled], roles: dict[str, Labelled | None]) -> tuple[Labelled | None, float]:
+    if not totals:
+        return None, 0.0
+    ranked = sorted(totals, key=lambda c: (_support(c, roles), c.row.index), reverse=True)
+    top = ranked[0]
+    support = _support(top, roles)
+    certainty = min(0.4 + 0.35 * support, 0.99)
+    rivals = {c.amount.value for c in totals} - {top.amount.value}
+    if rivals and support - max(_support(c, roles) for c in totals if c.amount.value in rivals) < 0.3:
+        certainty *= 0.8
+    return top, certainty

@@ -1,0 +1,42 @@
+"""``load_document``: raw upload bytes → a normalised ``Document`` (or a typed intake error)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from receiptflow.document import BlobRef, Document
+from receiptflow.errors import EmptyFileError, TooLargeError
+from receiptflow.intake.detect import detect_type
+from receiptflow.intake.encode import pages_sha256
+from receiptflow.intake.pdf import pdf_pages
+from receiptflow.intake.quiet import ignore_pillow_input_warnings
+from receiptflow.intake.raster import raster_pages
+from receiptflow.settings import Settings
+
+
+def load_document(data: bytes, *, settings: Settings, blob_ref: BlobRef | None = None) -> Document:
+    """Check, decode and normalise one file into upright, size-capped page images.
+
+    Raises an ``IntakeError`` subclass (``empty_file``, ``too_large``, ``unsupported_type``,
+    ``corrupt_image``, ``too_many_pixels``, ``too_small``, ``too_many_pages``, ``empty_document``,
+    ``encrypted_document``) when the file cannot be used.
+    """
+    if not data:
+        raise EmptyFileError("the file is empty")
+    if len(data) > settings.max_file_bytes:
+        raise TooLargeError(f"{len(data):,} bytes; the limit is {settings.max_file_bytes:,}")
+    source_type = detect_type(data)
+    ignore_pillow_input_warnings()
+    if source_type == "pdf":
+        pages = pdf_pages(data, settings)
+    else:
+        pages = raster_pages(data, source_type, settings)
+    return Document(
+        pages=pages,
+        source_type=source_type,
+        sha256=pages_sha256(pages),
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_bytes=len(data),
+        blob_ref=blob_ref,
+        original=data,
+    )

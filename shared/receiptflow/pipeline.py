@@ -1,0 +1,140 @@
+"""The core: one image in, one checked ``ScanResult`` out.
+
+intake (detect by content, limits, normalise, hash) → cache → provider → checks → cache put. The Lambda
+scan handler calls :meth:`Scanner.process` (typed errors propagate, so Step Functions can Retry/Catch by
+class name); the local runner calls :meth:`Scanner.scan`, which turns every per-item problem into an
+error row so the batch goes on.
+
+Two cache keys point at one result: the normalised-image key from the design
+(``sha256(normalised pages):provider:extractor version``) and an alias on the file's own SHA-256, so a
+repeat of the same file is answered by hashing and one read, without decoding the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from receiptflow.document import BlobRef
+from receiptflow.errors import ProviderError, ReceiptflowError
+from receiptflow.extract import EXTRACTOR_VERSION
+from receiptflow.models import ScanError, ScanResult, ScanStatus
+from receiptflow.ports import Provider, ResultCache
+from receiptflow.settings import Settings
+
+
+def result_cache_key(doc_sha256: str, provider_name: str) -> str:
+    """Cache key of a normalised document for one provider and extractor version."""
+    return f"{doc_sha256}:{provider_name}:{EXTRACTOR_VERSION}"
+
+
+def source_cache_key(source_sha256: str, provider_name: str) -> str:
+    """Cache key of the file as received (an alias of :func:`result_cache_key`'s entry)."""
+    return f"src:{source_sha256}:{provider_name}:{EXTRACTOR_VERSION}"
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def served_from_cache(stored: ScanResult, source: str, duration_ms: float) -> ScanResult:
+    """A stored result as this call's answer: its source and duration, ``cached``, nothing billed."""
+    return stored.model_copy(
+        update={"source": source, "cached": True, "duration_ms": duration_ms, "attempts": 0, "cost_usd": 0.0}
+    )
+
+
+def error_result(
+    error: BaseException, source: str, sha256: str | None, duration_ms: float = 0.0
+) -> ScanResult:
+    """The error row for ``error``: its stable code, or ``internal_error`` with the exception type."""
+    if isinstance(error, ReceiptflowError):
+        scan_error = ScanError(code=error.code, message=error.message, retryable=error.retryable)
+    else:
+        scan_error = ScanError(code="internal_error", message=f"{type(error).__name__}: {error}")
+    provider = error.provider or None if isinstance(error, ProviderError) else None
+    return ScanResult(
+        source=source,
+        sha256=sha256,
+        status=ScanStatus.ERROR,
+        error=scan_error,
+        provider=provider,
+        duration_ms=duration_ms,
+    )
+
+
+class Scanner:
+    """Scans one image with ``provider``, consulting ``cache`` (None disables caching)."""
+
+    def __init__(self, provider: Provider, cache: ResultCache | None, settings: Settings) -> None:
+        self.provider = provider
+        self.cache = cache
+        self.settings = settings
+
+    def cached(self, source_sha256: str, source: str) -> ScanResult | None:
+        """The cached result for a file with this SHA-256, served as ``source``; None on a miss."""
+        if self.cache is None:
+            return None
+        start = time.perf_counter()
+        stored = self.cache.get(source_cache_key(source_sha256, self.provider.name))
+        if stored is None:
+            return None
+        return served_from_cache(stored, source, (time.perf_counter() - start) * 1000)
+
+    def process(
+        self, data: bytes, source: str, *, blob_ref: BlobRef | None = None, use_cache: bool = True
+    ) -> ScanResult:
+        """Scan ``data``; raises ``ReceiptflowError`` subclasses for intake and provider failures.
+
+        ``use_cache=False`` skips cache reads; a fresh ok result is still stored."""
+        from receiptflow.extract.checks import check_receipt
+        from receiptflow.intake import load_document
+
+        start = time.perf_counter()
+        cache = self.cache
+        name = self.provider.name
+        source_sha = sha256_hex(data)
+
+        if cache is not None and use_cache:
+            stored = cache.get(source_cache_key(source_sha, name))
+            if stored is not None:
+                return served_from_cache(stored, source, (time.perf_counter() - start) * 1000)
+
+        doc = load_document(data, settings=self.settings, blob_ref=blob_ref)
+        key = result_cache_key(doc.sha256, name)
+        if cache is not None and use_cache:
+            stored = cache.get(key)
+            if stored is not None:
+                cache.put(source_cache_key(source_sha, name), stored, self.settings.cache_ttl_seconds)
+                return served_from_cache(stored, source, (time.perf_counter() - start) * 1000)
+
+        out = self.provider.analyze(doc)
+        receipt = check_receipt(out.receipt)
+        result = ScanResult(
+            source=source,
+            sha256=doc.source_sha256,
+            status=ScanStatus.OK,
+            receipt=receipt,
+            provider=receipt.provider or name,
+            cached=False,
+            attempts=out.attempts,
+            providers_tried=out.providers_tried or [name],
+            cost_usd=out.cost_usd,
+            duration_ms=(time.perf_counter() - start) * 1000,
+        )
+        if cache is not None:
+            ttl = self.settings.cache_ttl_seconds
+            cache.put(key, result, ttl)
+            cache.put(source_cache_key(source_sha, name), result, ttl)
+        return result
+
+    def scan(
+        self, data: bytes, source: str, *, blob_ref: BlobRef | None = None, use_cache: bool = True
+    ) -> ScanResult:
+        """Like :meth:`process`, but never raises for a per-item problem: failures become error rows."""
+        start = time.perf_counter()
+        try:
+            return self.process(data, source, blob_ref=blob_ref, use_cache=use_cache)
+        except Exception as e:  # one bad item must not stop the batch
+            return error_result(e, source, sha256_hex(data), (time.perf_counter() - start) * 1000)

@@ -1,0 +1,184 @@
+"""The provider chain: providers tried in order, each behind its retries and circuit breaker.
+
+The chain moves to the next provider when one fails (after its own retries), when its circuit is open, or when
+its answer's key-field confidence (vendor, date, total) is below ``settings.fallback_confidence``; if every
+answer is weak the most confident one is kept. ``UnreadableDocumentError`` (the image is the problem) stops
+the chain unless ``settings.fallback_on_unreadable``: no retry storm and no paying twice for garbage.
+
+Race mode (``settings.race_after_seconds``): when a provider has not answered after that many seconds the
+next one starts too, and the first good answer wins. A call still running when the chain returns is not
+waited for, so its cost is not in the total.
+
+When every provider fails the chain raises one error, carrying ``attempts``, ``providers_tried`` and
+``cost_usd``: the last retryable one if any (so Step Functions' Retry can match its class name), else
+the last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from receiptflow.document import Document
+from receiptflow.errors import ProviderError, UnreadableDocumentError
+from receiptflow.ports import Provider, ProviderOutput
+from receiptflow.providers.breaker import CircuitBreaker
+from receiptflow.providers.retry import RetryPolicy, call_with_retry
+from receiptflow.settings import Settings
+
+
+@dataclass
+class _Outcome:
+    """What one provider (with its retries) produced."""
+
+    provider: str
+    output: ProviderOutput | None = None
+    error: ProviderError | None = None
+    attempts: int = 0
+
+    @property
+    def cost_usd(self) -> float:
+        if self.output is not None:
+            return self.output.cost_usd
+        return self.error.cost_usd if self.error is not None else 0.0
+
+    @property
+    def billed_units(self) -> int:
+        return self.output.billed_units if self.output is not None else 0
+
+
+class ProviderChain:
+    """Several providers behaving as one ``Provider``."""
+
+    def __init__(
+        self,
+        providers: Sequence[Provider],
+        breakers: Mapping[str, CircuitBreaker],
+        settings: Settings,
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        if not providers:
+            raise ValueError("a provider chain needs at least one provider")
+        self.providers = list(providers)
+        self.breakers = dict(breakers)
+        self.settings = settings
+        self.retry_policy = retry_policy or RetryPolicy.from_settings(settings)
+        self.name = "chain:" + ">".join(p.name for p in self.providers)
+
+    def analyze(self, doc: Document) -> ProviderOutput:
+        """The first good answer (or the best weak one); see the module docstring."""
+        if self.settings.race_after_seconds is not None and len(self.providers) > 1:
+            return self._race(doc, self.settings.race_after_seconds)
+        outcomes: list[_Outcome] = []
+        for provider in self.providers:
+            outcome = self._run(provider, doc)
+            outcomes.append(outcome)
+            if self._good(outcome) or self._stops(outcome):
+                break
+        return self._finish(outcomes, started=[o.provider for o in outcomes])
+
+    def stats(self) -> dict[str, Any]:
+        """The chain's providers and each one's breaker state (for ``/v1/stats``)."""
+        return {
+            "name": self.name,
+            "providers": [p.name for p in self.providers],
+            "breakers": [breaker.stats() for breaker in self.breakers.values()],
+        }
+
+    # --- one provider ------------------------------------------------------------------------------
+    def _run(self, provider: Provider, doc: Document) -> _Outcome:
+        breaker = self.breakers.get(provider.name)
+        calls = 0
+
+        def analyze() -> ProviderOutput:
+            nonlocal calls
+            calls += 1
+            return provider.analyze(doc)
+
+        def once() -> ProviderOutput:
+            return breaker.call(analyze) if breaker is not None else analyze()
+
+        try:
+            output, _ = call_with_retry(once, self.retry_policy)
+        except ProviderError as error:
+            error.provider = error.provider or provider.name
+            return _Outcome(provider.name, error=error, attempts=calls)
+        return _Outcome(provider.name, output=output, attempts=calls)
+
+    def _good(self, outcome: _Outcome) -> bool:
+        return (
+            outcome.output is not None
+            and outcome.output.receipt.min_key_confidence() >= self.settings.fallback_confidence
+        )
+
+    def _stops(self, outcome: _Outcome) -> bool:
+        return isinstance(outcome.error, UnreadableDocumentError) and not self.settings.fallback_on_unreadable
+
+    # --- race mode ---------------------------------------------------------------------------------
+    def _race(self, doc: Document, race_after: float) -> ProviderOutput:
+        pool = ThreadPoolExecutor(max_workers=len(self.providers), thread_name_prefix="provider-race")
+        running: dict[Future[_Outcome], int] = {}
+        finished: dict[int, _Outcome] = {}
+        started: list[str] = []
+
+        def start_next() -> None:
+            index = len(started)
+            if index < len(self.providers):
+                started.append(self.providers[index].name)
+                running[pool.submit(self._run, self.providers[index], doc)] = index
+
+        try:
+            start_next()
+            while running:
+                more_to_start = len(started) < len(self.providers)
+                done, _ = wait(
+                    running, timeout=race_after if more_to_start else None, return_when=FIRST_COMPLETED
+                )
+                if not done:
+                    start_next()  # the running ones are slow: start the next provider beside them
+                    continue
+                for future in done:
+                    index = running.pop(future)
+                    outcome = finished[index] = future.result()
+                    if self._good(outcome):
+                        return self._finish([outcome, *finished.values()], started=started)
+                    if self._stops(outcome):
+                        return self._finish(list(finished.values()), started=started)
+                start_next()  # what finished was not good enough: fall back to the next provider
+            return self._finish([finished[i] for i in sorted(finished)], started=started)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- the result --------------------------------------------------------------------------------
+    def _finish(self, outcomes: list[_Outcome], *, started: list[str]) -> ProviderOutput:
+        unique = list({id(o): o for o in outcomes}.values())
+        attempts = sum(o.attempts for o in unique)
+        spent = sum(o.cost_usd for o in unique)
+        answered = [o for o in outcomes if o.output is not None]
+        if answered:
+            best = max(answered, key=lambda o: _confidence(o))  # max keeps the first of equals
+            assert best.output is not None
+            return ProviderOutput(
+                receipt=best.output.receipt,
+                cost_usd=spent,
+                billed_units=sum(o.billed_units for o in unique),
+                attempts=attempts,
+                providers_tried=list(started),
+            )
+        errors = [o.error for o in unique if o.error is not None]
+        retryable = [e for e in errors if e.retryable]
+        error = (
+            retryable[-1] if retryable and not isinstance(errors[-1], UnreadableDocumentError) else errors[-1]
+        )
+        error.attempts = attempts
+        error.providers_tried = list(started)
+        error.cost_usd = spent
+        raise error
+
+
+def _confidence(outcome: _Outcome) -> float:
+    assert outcome.output is not None
+    return outcome.output.receipt.min_key_confidence()

@@ -1,0 +1,204 @@
+"""``LocalRunner`` with real worker processes, real OCR, real SQLite and the in-process event hub."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
+from receiptflow.adapters.embedded.blob_store import FileBlobStore
+from receiptflow.adapters.embedded.cache import SqliteResultCache
+from receiptflow.adapters.embedded.event_hub import EventHub
+from receiptflow.models import (
+    Batch,
+    BatchItem,
+    BatchStatus,
+    CompleteEvent,
+    ErrorEvent,
+    Event,
+    ItemStatus,
+    ProgressEvent,
+    ResultEvent,
+)
+from receiptflow.runner import LocalRunner
+from receiptflow.settings import Settings
+
+from tests.local.receipts import write_receipts
+
+
+@pytest.fixture
+def runner_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"workers": 2})
+
+
+def make_batch(store: SqliteBatchStore, batch_id: str, paths: list[Path]) -> None:
+    store.create_batch(Batch(batch_id=batch_id))
+    store.add_items(
+        [
+            BatchItem(batch_id=batch_id, item_id=f"{i:03d}", source=p.name, blob_key=str(p))
+            for i, p in enumerate(paths)
+        ]
+    )
+
+
+def recorder(hub: EventHub, batch_id: str) -> list[Event]:
+    events: list[Event] = []
+    hub.subscribe(batch_id, events.append)
+    return events
+
+
+def test_a_batch_runs_to_the_end_with_typed_errors_duplicates_and_ordered_events(
+    tmp_path: Path, runner_settings: Settings, db_path: Path
+) -> None:
+    # GIVEN three receipts, a duplicate of the first, an empty file, a text file and a vanished file
+    known = write_receipts(tmp_path / "in", 3)
+    folder = tmp_path / "in"
+    shutil.copy(folder / "receipt_000.jpg", folder / "receipt_000_copy.jpg")
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "note.txt").write_text("not an image")
+    paths = [
+        *sorted(folder.glob("receipt_*.jpg")),
+        folder / "empty.jpg",
+        folder / "note.txt",
+        folder / "gone.jpg",
+    ]
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    make_batch(store, "b1", paths)
+    events = recorder(hub, "b1")
+
+    # WHEN the batch runs
+    with LocalRunner(store, SqliteResultCache(db_path), hub, runner_settings, "local") as runner:
+        batch = runner.run_batch("b1")
+
+    # THEN every item has its result, errors are typed rows, and the batch is partially failed
+    assert batch.status is BatchStatus.PARTIALLY_FAILED
+    assert (batch.counts.total, batch.counts.succeeded, batch.counts.failed, batch.counts.cached) == (
+        7,
+        4,
+        3,
+        1,
+    )
+    items = {i.source: i for i in store.list_items("b1")}
+    for name, receipt in known.items():
+        result = items[name].result
+        assert result is not None and result.receipt is not None
+        assert result.receipt.vendor_name.value == receipt.vendor
+        assert result.receipt.total.value == receipt.total
+    copy = items["receipt_000_copy.jpg"].result
+    assert copy is not None and copy.cached and copy.attempts == 0  # scanned once, served to the copy
+    codes = {name: items[name].result.error.code for name in ("empty.jpg", "note.txt", "gone.jpg")}  # type: ignore[union-attr]
+    assert codes == {"empty.jpg": "empty_file", "note.txt": "unsupported_type", "gone.jpg": "file_unreadable"}
+
+    # AND the events are numbered 1..n, one per item, with progress and a final complete
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert sum(isinstance(e, ResultEvent) for e in events) == 4
+    assert sum(isinstance(e, ErrorEvent) for e in events) == 3
+    assert any(isinstance(e, ProgressEvent) for e in events)
+    last = events[-1]
+    assert isinstance(last, CompleteEvent) and last.status is BatchStatus.PARTIALLY_FAILED
+    assert last.counts.done == 7
+
+
+def test_a_repeat_batch_is_served_from_the_cache_without_starting_workers(
+    tmp_path: Path, runner_settings: Settings, db_path: Path
+) -> None:
+    write_receipts(tmp_path / "a", 2)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    cache = SqliteResultCache(db_path)
+    make_batch(store, "first", sorted((tmp_path / "a").iterdir()))
+    make_batch(store, "second", sorted((tmp_path / "b").iterdir()))
+    with LocalRunner(store, cache, hub, runner_settings, "local") as runner:
+        runner.run_batch("first")
+    with LocalRunner(store, cache, hub, runner_settings, "local") as runner:
+        second = runner.run_batch("second")
+        assert not runner.pool_started  # no worker, so no OCR call at all
+    assert second.status is BatchStatus.SUCCEEDED
+    assert second.counts.cached == 2
+    assert all(i.result is not None and i.result.cached for i in store.list_items("second"))
+
+
+def test_items_can_live_in_a_blob_store(tmp_path: Path, runner_settings: Settings, db_path: Path) -> None:
+    blobs = FileBlobStore(tmp_path / "blobs")
+    write_receipts(tmp_path / "in", 1)
+    data = (tmp_path / "in" / "receipt_000.jpg").read_bytes()
+    blobs.put("local/b1/000.jpg", data)
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    store.create_batch(Batch(batch_id="b1"))
+    store.add_items(
+        [
+            BatchItem(batch_id="b1", item_id="000", source="upload.jpg", blob_key="local/b1/000.jpg"),
+            BatchItem(batch_id="b1", item_id="001", source="lost.jpg", blob_key="local/b1/001.jpg"),
+        ]
+    )
+    with LocalRunner(store, None, hub, runner_settings, "local", blobs=blobs) as runner:
+        batch = runner.run_batch("b1")
+    assert (batch.counts.succeeded, batch.counts.failed) == (1, 1)
+    lost = store.get_item("b1", "001").result
+    assert lost is not None and lost.error is not None and lost.error.code == "file_unreadable"
+
+
+def test_stop_finishes_in_flight_items_cancels_the_rest_and_a_rerun_completes(
+    tmp_path: Path, settings: Settings, db_path: Path
+) -> None:
+    # GIVEN one worker and six receipts, and a stop requested as soon as the first result arrives
+    one_worker = settings.model_copy(update={"workers": 1})
+    write_receipts(tmp_path / "in", 6)
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    stop = threading.Event()
+    hub.subscribe("b1", lambda e: stop.set() if isinstance(e, ResultEvent) else None)
+
+    with LocalRunner(store, None, hub, one_worker, "local") as runner:
+        stopped = runner.run_batch("b1", stop=stop)
+        # THEN the queued work finished, the rest is cancelled, and what finished is kept
+        assert stopped.status is BatchStatus.CANCELLED
+        assert stopped.counts.succeeded >= 1 and stopped.counts.cancelled >= 1
+        assert stopped.counts.succeeded + stopped.counts.cancelled == 6
+        kept = {i.item_id: i.result for i in store.list_items("b1", status=ItemStatus.SUCCEEDED)}
+
+        # WHEN it runs again
+        resumed = runner.run_batch("b1")
+    # THEN it completes and the earlier results were not redone
+    assert resumed.status is BatchStatus.SUCCEEDED and resumed.counts.succeeded == 6
+    for item_id, result in kept.items():
+        assert store.get_item("b1", item_id).result == result
+
+
+def test_items_left_running_by_a_crash_are_scanned_again(
+    tmp_path: Path, runner_settings: Settings, db_path: Path
+) -> None:
+    write_receipts(tmp_path / "in", 2)
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    assert store.claim_item("b1", "000")  # a worker took it, then the process died
+    store.set_batch_status("b1", BatchStatus.RUNNING)
+    with LocalRunner(store, None, hub, runner_settings, "local") as runner:
+        batch = runner.run_batch("b1")
+    assert batch.status is BatchStatus.SUCCEEDED and batch.counts.succeeded == 2
+
+
+def test_an_unknown_provider_gives_error_rows_not_a_crash(
+    tmp_path: Path, runner_settings: Settings, db_path: Path
+) -> None:
+    write_receipts(tmp_path / "in", 1)
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    with LocalRunner(store, None, hub, runner_settings, "no-such-provider") as runner:
+        batch = runner.run_batch("b1")
+    assert batch.status is BatchStatus.FAILED
+    result = store.get_item("b1", "000").result
+    assert result is not None and result.error is not None and result.error.code == "internal_error"
+
+
+def test_final_status_rules() -> None:
+    from receiptflow.models import BatchCounts
+    from receiptflow.runner import final_status
+
+    assert final_status(BatchCounts(total=2, succeeded=2)) is BatchStatus.SUCCEEDED
+    assert final_status(BatchCounts(total=2, succeeded=1, failed=1)) is BatchStatus.PARTIALLY_FAILED
+    assert final_status(BatchCounts(total=2, failed=2)) is BatchStatus.FAILED
+    assert final_status(BatchCounts(total=2, succeeded=1, cancelled=1)) is BatchStatus.CANCELLED
+    assert final_status(BatchCounts()) is BatchStatus.SUCCEEDED

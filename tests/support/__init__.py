@@ -1,0 +1,1 @@
+"""Helpers shared by test levels (moto resources built from ``template.yaml``, the bad-input corpus, ...)."""

@@ -1,0 +1,153 @@
+"""Build the extractor's learned artefacts from the TRAINING split of the shared SROIE data only.
+
+1. ``shared/receiptflow/extract/lexicon.json``: word counts of the training receipts' company names
+   and addresses (the extractor repairs OCR slips in address text against it).
+2. ``shared/receiptflow/extract/calibration.json``: per-field logistic weights that turn the
+   extractor's evidence into a calibrated confidence, fitted on the training images read end to end
+   by the local OCR engine (the OCR output is cached in ``--ocr-cache`` so reruns take seconds).
+
+Validation keys (``receiptflow.evaluation.split``) are excluded from both.
+
+    .venv/bin/python tools/train_extractor.py [--data ../shared/data/sroie-train] [--ocr-cache PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from receiptflow.document import PageImage
+from receiptflow.evaluation.dataset import image_keys
+from receiptflow.evaluation.scoring import field_matches, predictions
+from receiptflow.evaluation.split import select_keys
+from receiptflow.extract.confidence import FEATURES, known_share
+from receiptflow.ocr.lines import OcrLine
+
+PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "receiptflow" / "extract"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sroie-train"
+WORD = re.compile(r"[A-Z][A-Z']+")
+MIN_COUNT = 2
+
+
+def training_keys(root: Path) -> list[str]:
+    """Keys of the training split (every labelled key except the validation ones)."""
+    return select_keys([p.stem for p in (root / "gt").glob("*.json")], image_keys(root), "train")
+
+
+def build_lexicon(root: Path, keys: list[str] | None = None) -> dict[str, int]:
+    """Word counts (upper case, seen at least ``MIN_COUNT`` times) over company names and addresses of
+    ``keys`` (default: the training split)."""
+    counts: Counter[str] = Counter()
+    for key in training_keys(root) if keys is None else keys:
+        data = json.loads((root / "gt" / f"{key}.json").read_text(encoding="utf-8"))
+        for field in ("company", "address"):
+            counts.update(WORD.findall(str(data.get(field) or "").upper()))
+    return {w: n for w, n in sorted(counts.items()) if n >= MIN_COUNT}
+
+
+def _ocr_one(path: Path) -> tuple[str, list[list[Any]]]:
+    from PIL import Image
+
+    from receiptflow.ocr.engine import OcrEngine
+
+    global _ENGINE
+    if "_ENGINE" not in globals():
+        _ENGINE = OcrEngine(threads=1)
+    data = path.read_bytes()
+    with Image.open(path) as im:
+        width, height = im.size
+    lines = _ENGINE.read(PageImage(data=data, media_type="image/jpeg", width=width, height=height))
+    return path.stem, [[ln.text, list(ln.box), ln.confidence, ln.page, ln.angle] for ln in lines]
+
+
+def ocr_training_images(root: Path, cache: Path) -> dict[str, list[list[Any]]]:
+    """OCR lines of every training image, read from ``cache`` or computed (2 processes) and saved there."""
+    stored: dict[str, Any] = json.loads(cache.read_text()) if cache.is_file() else {}
+    images = image_keys(root)
+    wanted = [images[k] for k in training_keys(root) if k in images]
+    missing = [p for p in wanted if p.stem not in stored]
+    if missing:
+        print(f"OCR of {len(missing)} training images (2 processes)...")
+        with ProcessPoolExecutor(2) as pool:
+            for key, lines in pool.map(_ocr_one, missing):
+                stored[key] = {"lines": lines}
+        cache.write_text(json.dumps(stored))
+    return {p.stem: stored[p.stem]["lines"] for p in wanted}
+
+
+def _lines(raw: list[list[Any]]) -> list[OcrLine]:
+    return [OcrLine(r[0], tuple(r[1]), r[2], *(r[3:5])) for r in raw]  # type: ignore[arg-type]
+
+
+FOLDS = 5
+
+
+def _fold(key: str) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
+
+
+def fit_calibration(root: Path, ocr: dict[str, list[list[Any]]]) -> dict[str, dict[str, float]]:
+    """Per-field logistic weights: P(field right | evidence) on the OCR'd training images."""
+    from sklearn.linear_model import LogisticRegression
+
+    from receiptflow.extract.extractor import read_receipt
+
+    rows: dict[str, tuple[list[list[float]], list[int]]] = {f: ([], []) for f in FEATURES}
+    keys = training_keys(root)
+    for key, raw in sorted(ocr.items()):
+        truth = json.loads((root / "gt" / f"{key}.json").read_text(encoding="utf-8"))
+        receipt, evidence = read_receipt(_lines(raw))
+        preds = predictions(receipt)
+        # "known" must not see the receipt's own label: recompute it with a lexicon from the other folds
+        fold = _fold(key)
+        fold_words = build_lexicon(root, [k for k in keys if _fold(k) != fold])
+        for field, name in (("company", "vendor_name"), ("address", "vendor_address")):
+            if field in evidence:
+                evidence[field]["known"] = known_share(getattr(receipt, name).text or "", fold_words)
+        for field, names in FEATURES.items():
+            if field not in evidence:
+                continue
+            xs, ys = rows[field]
+            xs.append([evidence[field][n] for n in names])
+            ys.append(int(field_matches(field, preds[field].value, str(truth.get(field) or ""))))
+    weights: dict[str, dict[str, float]] = {}
+    for field, (xs, ys) in rows.items():
+        if len(set(ys)) < 2:
+            continue
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(xs, ys)
+        weights[field] = {"bias": float(model.intercept_[0])}
+        weights[field].update({n: float(w) for n, w in zip(FEATURES[field], model.coef_[0], strict=True)})
+        print(f"{field}: n={len(ys)} right={sum(ys)} weights={weights[field]}")
+    return weights
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--ocr-cache", type=Path, default=Path("/tmp/receiptflow-train-ocr.json"))
+    args = parser.parse_args(argv[1:])
+
+    from receiptflow.extract.lexicon import lexicon
+
+    words = build_lexicon(args.data)
+    (PACKAGE / "lexicon.json").write_text(json.dumps({"source": "sroie-train, training split", "words": words}))
+    lexicon.cache_clear()
+    print(f"lexicon: {len(words)} words")
+
+    calibration = PACKAGE / "calibration.json"
+    calibration.unlink(missing_ok=True)  # evidence is gathered uncalibrated
+    weights = fit_calibration(args.data, ocr_training_images(args.data, args.ocr_cache))
+    calibration.write_text(json.dumps({"source": "sroie-train, training split", "fields": weights}, indent=1))
+    print(f"calibration written to {calibration}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
