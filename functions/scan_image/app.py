@@ -23,7 +23,12 @@ from receiptflow.workflow.payloads import FailedItem, ItemRef
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Scan one item of a batch."""
     ref = parse(event=event, model=ItemRef)
-    outcome = scan_item(aws_workflow(), ref)
+    try:
+        outcome = scan_item(aws_workflow(), ref)
+    except Exception as e:  # counted, then re-raised unchanged: Retry/Catch match the class name
+        metrics.add_metadata(key="error_type", value=type(e).__name__)
+        metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=1)
+        raise
     logger.info("item scanned", item_id=ref.item_id, recorded=outcome.recorded, status=outcome.status)
     metrics.add_metric(name="ItemsScanned", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
     return asdict(outcome)

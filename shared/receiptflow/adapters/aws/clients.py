@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def _config(max_attempts: int = 3, mode: str = "standard", **kwargs: Any) -> Any:
     from botocore.config import Config
 
-    retries: dict[str, Any] = {"max_attempts": max_attempts, "mode": mode}
+    # botocore's "max_attempts" counts retries after the first call; "total_max_attempts" counts every call
+    retries: dict[str, Any] = {"total_max_attempts": max_attempts, "mode": mode}
     return Config(retries=retries, **kwargs)  # type: ignore[arg-type]
 
 
