@@ -68,6 +68,7 @@ def on_disconnect(event: dict[str, Any]) -> dict[str, Any]:
     """Forget the connection."""
     disconnect = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
     subscriptions.disconnect(connection_store(), disconnect.request_context.connection_id)
+    metrics.add_metric(name="SocketsDisconnected", unit=MetricUnit.Count, value=1)
     return _response(200)
 
 
@@ -81,6 +82,7 @@ def on_message(event: dict[str, Any]) -> dict[str, Any]:
         message = SubscribeMessage(action="")
     if message.action == "ping":
         _post(connection_id, {"type": "pong"})
+        metrics.add_metric(name="Pings", unit=MetricUnit.Count, value=1)
         return _response(200)
     try:
         if message.action != "subscribe" or not message.batch_id:
@@ -91,6 +93,7 @@ def on_message(event: dict[str, Any]) -> dict[str, Any]:
     except ReceiptflowError as e:
         problem = {"type": "problem", "batch_id": message.batch_id, "code": e.code, "detail": e.message}
         _post(connection_id, {**problem, "retryable": e.retryable})
+        metrics.add_metric(name="SocketProblems", unit=MetricUnit.Count, value=1)
         return _response(200)
     _post(connection_id, json.loads(snapshot.model_dump_json()))
     metrics.add_metric(name="Subscriptions", unit=MetricUnit.Count, value=1)

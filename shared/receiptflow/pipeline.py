@@ -72,16 +72,6 @@ class Scanner:
         self.cache = cache
         self.settings = settings
 
-    def cached(self, source_sha256: str, source: str) -> ScanResult | None:
-        """The cached result for a file with this SHA-256, served as ``source``; None on a miss."""
-        if self.cache is None:
-            return None
-        start = time.perf_counter()
-        stored = self.cache.get(source_cache_key(source_sha256, self.provider.name))
-        if stored is None:
-            return None
-        return served_from_cache(stored, source, (time.perf_counter() - start) * 1000)
-
     def process(
         self, data: bytes, source: str, *, blob_ref: BlobRef | None = None, use_cache: bool = True
     ) -> ScanResult:

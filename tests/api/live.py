@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-
-from receiptflow.api import create_app
+from receiptflow.api import ApiServices, create_app
 from receiptflow.api.local import LocalControl, build_local_services
 from receiptflow.settings import Settings
 
@@ -39,6 +38,7 @@ class LiveServer:
     ws_url: str
     settings: Settings
     control: LocalControl
+    services: ApiServices
 
     def client(self, headers: dict[str, str] | None = None) -> httpx.Client:
         """An HTTP client on this server."""
@@ -72,7 +72,7 @@ def live_server(settings: Settings, keys: dict[str, str] | None = None) -> Itera
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, control)
+        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, control, services)
     finally:
         server.should_exit = True
         thread.join(90)

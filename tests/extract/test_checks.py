@@ -36,7 +36,10 @@ def test_tax_inclusive_totals_pass() -> None:
 
 def test_line_items_sum_to_subtotal_or_total() -> None:
     r = _receipt(subtotal="10.00", total="10.60")
-    r.line_items = [LineItem(description="A", amount=Decimal("4.00")), LineItem(description="B", amount=Decimal("6.00"))]
+    r.line_items = [
+        LineItem(description="A", amount=Decimal("4.00")),
+        LineItem(description="B", amount=Decimal("6.00")),
+    ]
     assert _checks(r)["items_sum"] is True
     r.line_items.pop()
     assert _checks(r)["items_sum"] is False

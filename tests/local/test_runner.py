@@ -202,3 +202,39 @@ def test_final_status_rules() -> None:
     assert final_status(BatchCounts(total=2, failed=2)) is BatchStatus.FAILED
     assert final_status(BatchCounts(total=2, succeeded=1, cancelled=1)) is BatchStatus.CANCELLED
     assert final_status(BatchCounts()) is BatchStatus.SUCCEEDED
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(
+    tmp_path: Path, runner_settings: Settings, db_path: Path
+) -> None:
+    import os
+    import signal
+
+    import psutil
+
+    # GIVEN a batch of six receipts on two workers, and a worker killed once the first result is in
+    write_receipts(tmp_path / "in", 6)
+    store, hub = SqliteBatchStore(db_path), EventHub()
+    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    killed: list[int] = []
+
+    def kill_a_worker(event: Event) -> None:
+        if isinstance(event, ResultEvent) and not killed:
+            workers = [
+                p for p in psutil.Process().children() if "resource_tracker" not in " ".join(p.cmdline())
+            ]
+            killed.append(workers[0].pid)
+            os.kill(workers[0].pid, signal.SIGKILL)
+
+    hub.subscribe("b1", kill_a_worker)
+    # WHEN the batch runs
+    with LocalRunner(store, None, hub, runner_settings, "local") as runner:
+        batch = runner.run_batch("b1")
+    # THEN every item is finished: the ones in flight on the dead pool as typed errors, the rest scanned
+    assert killed
+    assert batch.counts.done == 6 and batch.counts.succeeded >= 2
+    errors = [i.result.error for i in store.list_items("b1", status=ItemStatus.FAILED) if i.result]
+    assert all(
+        e is not None and e.code == "internal_error" and "BrokenProcessPool" in e.message for e in errors
+    )

@@ -45,9 +45,9 @@ def seeded_faults(rate: float, seed: int, faults: tuple[str, ...] = FAULTS) -> D
     return decide
 
 
-def always(fault: str | None) -> Decide:
-    """The same outcome for every call (``None`` = a good answer)."""
-    return lambda service, content, attempt: fault
+def per_service(**faults: str | None) -> Decide:
+    """The same outcome for every call to each named service (``None`` or absent = a good answer)."""
+    return lambda service, content, attempt: faults.get(service)
 
 
 @dataclass
@@ -58,6 +58,7 @@ class FakeCloud:
     expense: dict[str, Any]
     decide: Decide
     timeout_s: float = 3.0
+    delay_s: float = 0.0  # every answer waits this long (lets concurrent callers pile up)
     calls: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
     billed: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -84,6 +85,8 @@ class FakeCloud:
             attempt = self.attempts[service, content]
             self.attempts[service, content] += 1
         fault = self.decide(service, content, attempt)
+        if self.delay_s:
+            time.sleep(self.delay_s)
         with self.lock:
             self.injected[f"{service}:{fault or 'ok'}"] += 1
             if fault in (None, "malformed"):
@@ -146,14 +149,17 @@ def _handler(cloud: FakeCloud) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             self.send_header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client stopped waiting (a timeout): nothing to answer
 
     return Handler
 
 
 @contextmanager
 def fake_cloud(expense: dict[str, Any], decide: Decide, *, timeout_s: float = 3.0) -> Iterator[FakeCloud]:
-    """Serve the fake endpoints on a free loopback port until the block ends."""
+    """Serve the fake endpoints on a free loopback port until the block ends (``decide`` may be swapped)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     cloud = FakeCloud(f"http://127.0.0.1:{server.server_address[1]}", expense, decide, timeout_s)
     server.RequestHandlerClass = _handler(cloud)

@@ -6,10 +6,7 @@ malformed answers. Only the two HTTP endpoints are stand-ins (``tests.proof.fake
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from receiptflow.models import ScanResult, ScanStatus
 
 from tests.local.receipts import write_receipts
 from tests.proof.fake_cloud import OPENAI, TEXTRACT, FakeCloud, fake_cloud, seeded_faults
+from tests.proof.scanning import clean_env, run_scan
 from tests.support.textract import MEGA_MARKET, load_fixture
 
 pytestmark = pytest.mark.e2e
@@ -35,20 +33,21 @@ CHAIN_ENV = {
 }
 
 
-def scan(folder: Path, data: Path, out: Path, cloud: FakeCloud, extra: dict[str, str] | None = None) -> str:
+def scan(folder: Path, data: Path, out: Path, cloud: FakeCloud, extra: dict[str, str]) -> str:
     """Run ``receiptflow scan --provider auto`` against the fake cloud; returns stdout."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENAI_", "RECEIPTFLOW_"))}
-    env.update({**cloud.env(), **CHAIN_ENV, **(extra or {})})
-    proc = subprocess.run(
-        [sys.executable, "-m", "receiptflow", "scan", str(folder), "--provider", "auto"]
-        + ["--workers", "2", "--data-dir", str(data), "--out", str(out), "--quiet"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    env = clean_env(**cloud.env(), **CHAIN_ENV, **extra)
+    args: list[str | Path] = [
+        "--provider",
+        "auto",
+        "--workers",
+        "2",
+        "--data-dir",
+        data,
+        "--out",
+        out,
+        "--quiet",
+    ]
+    return run_scan(folder, *args, env=env).stdout
 
 
 def read_rows(out: Path) -> list[ScanResult]:

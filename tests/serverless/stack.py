@@ -155,6 +155,14 @@ class Stack:
                 pytest.fail(f"execution {execution_arn} still RUNNING after {timeout:.0f} s")
             time.sleep(0.05)
 
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait (bounded) until no execution is RUNNING, so no workflow thread outlives the test's moto."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(e["status"] != "RUNNING" for e in self.executions()):
+                return
+            time.sleep(0.05)
+
     def socket_messages(self, connection_id: str) -> list[dict[str, Any]]:
         """Every JSON message posted to ``connection_id``, in order (moto concatenates them)."""
         from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
@@ -342,7 +350,7 @@ def serverless_stack(
                 },
             )
             _reset_caches()
-            yield Stack(
+            stack = Stack(
                 bucket=bucket,
                 table=tables["ReceiptflowTable"],
                 connections_table=tables["ConnectionsTable"],
@@ -355,5 +363,11 @@ def serverless_stack(
                 after_invoke=hooks,
                 before_invoke=gates,
             )
+            try:
+                yield stack
+            finally:
+                stack.after_invoke.clear()
+                stack.before_invoke.clear()
+                stack.settle()
     finally:
         _reset_caches()

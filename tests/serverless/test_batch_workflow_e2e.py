@@ -280,3 +280,21 @@ def test_large_batch_goes_through_the_distributed_map(
         ]
         batch = DynamoBatchStore(stack.table).get_batch(TENANT, started["batch_id"])
         assert (batch.status, batch.counts.succeeded) == (BatchStatus.SUCCEEDED, 3)
+
+
+def test_execution_payloads_do_not_grow_with_the_batch() -> None:
+    # GIVEN the P6 bench helper (real orchestrator, state machine and handlers under moto)
+    from bench.sfn_scale import run_batch
+
+    # WHEN two large batches of different sizes run through the Distributed Map
+    small, large = run_batch(45), run_batch(90)
+
+    # THEN both succeed and their execution input/output are the same size
+    assert (small.status, small.succeeded, large.status, large.succeeded) == (
+        "succeeded",
+        45,
+        "succeeded",
+        90,
+    )
+    assert large.input_bytes == small.input_bytes < 400
+    assert large.output_bytes == small.output_bytes

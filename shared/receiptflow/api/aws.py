@@ -26,6 +26,7 @@ from receiptflow.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
+    from receiptflow.adapters.aws.sfn_orchestrator import StepFunctionsOrchestrator
 
 UPLOAD_EXPIRES_SECONDS = 900
 
@@ -70,7 +71,7 @@ class StepFunctionsControl:
     """Starts/cancels/retries through the Step Functions orchestrator. Announced files that were never
     uploaded become typed ``file_unreadable`` errors at start instead of silently vanishing."""
 
-    def __init__(self, store: BatchStore, blobs: BlobStore, orchestrator: Any) -> None:
+    def __init__(self, store: BatchStore, blobs: BlobStore, orchestrator: StepFunctionsOrchestrator) -> None:
         self._store = store
         self._blobs = blobs
         self._orchestrator = orchestrator
@@ -132,7 +133,15 @@ def build_aws_services(settings: Settings) -> ApiServices:
 
     store = DynamoBatchStore(settings.table_name, retention_days=settings.result_retention_days)
     blobs = S3BlobStore(settings.bucket_name)
-    orchestrator = StepFunctionsOrchestrator(settings=settings, store=store, blobs=blobs)
+    publisher = None
+    if settings.websocket_endpoint and settings.connections_table_name:
+        from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
+        from receiptflow.realtime.connections import ConnectionStore
+
+        publisher = WebSocketPublisher(
+            ConnectionStore(settings.connections_table_name), settings.websocket_endpoint
+        )
+    orchestrator = StepFunctionsOrchestrator(settings=settings, store=store, blobs=blobs, publisher=publisher)
     return ApiServices(
         settings=settings,
         store=store,

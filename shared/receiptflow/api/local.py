@@ -134,15 +134,6 @@ class LocalControl:
             run = self._runs.get(batch_id)
             return run is not None and run.thread.is_alive()
 
-    def wait(self, batch_id: str, timeout: float | None = None) -> bool:
-        """Wait for the batch's runner thread; True when it has ended."""
-        with self._lock:
-            run = self._runs.get(batch_id)
-        if run is None:
-            return True
-        run.thread.join(timeout)
-        return not run.thread.is_alive()
-
     def shutdown(self) -> None:
         """Stop every running batch (in-flight items finish) and leave it ``running`` for the next start."""
         with self._lock:

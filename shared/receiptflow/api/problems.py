@@ -23,6 +23,7 @@ STATUS_BY_ERROR: dict[type[errors.ReceiptflowError], int] = {
     errors.ConflictError: 409,
     errors.ScanCancelledError: 409,
     errors.InvalidRequestError: 400,
+    errors.InvalidKeyError: 400,
     errors.UnauthorizedError: 401,
     errors.LimitExceededError: 422,
     errors.RateLimitedError: 429,

@@ -46,6 +46,14 @@ def _print_report(console: Console, report: dict[str, Any]) -> None:
             str(cal["low"]["n"]),
         )
     console.print(table)
+    bins = Table(title="Accuracy by confidence (right / fields in range)")
+    bins.add_column("field")
+    for b in report["calibration"]["total"]["bins"]:
+        bins.add_column(b["range"], justify="right")
+    for name in report["fields"]:
+        cells = [f"{_pct(b['accuracy'])} ({b['n']})" for b in report["calibration"][name]["bins"]]
+        bins.add_row(name, *cells)
+    console.print(bins)
     console.print(
         f"seconds per image: pipeline {report['seconds_per_image']:.2f} s, "
         f"OCR engine alone {report['ocr_seconds_per_image']:.2f} s "

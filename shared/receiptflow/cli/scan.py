@@ -1,7 +1,10 @@
 """``receiptflow scan PATH...``: scan files and folders into expense records, resumably.
 
-The batch id is a hash of the sorted absolute file paths and the provider, so running the same
-command again resumes the same batch: finished items come from the store, the rest are scanned.
+Folders are walked recursively (hidden entries skipped); every regular file is an item, its type decided
+by content, so a stray ``.txt`` becomes an ``unsupported_type`` row. The batch id is a hash of the sorted
+absolute file paths, the provider and the cache mode, so running the same command again resumes the same
+batch (also after ``kill -9``): finished items come from the store, the rest are scanned. A new batch
+over files already seen (copies, other paths) is answered from the content-hash cache.
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
@@ -44,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: settings)")
     parser.add_argument("--provider", choices=PROVIDER_NAMES, help="provider (default: settings, 'local')")
-    parser.add_argument("--no-cache", action="store_true", help="do not read the result cache")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not read the result cache (new results are still stored)"
+    )
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the database lives")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table, one summary line")
 
@@ -160,13 +165,16 @@ def write_out(target: str, items: list[BatchItem]) -> None:
     os.replace(tmp, out)
 
 
-def _install_sigint(stop: threading.Event) -> None:
-    """First Ctrl-C: stop cleanly (in-flight items finish). Second: abort at once."""
+def _install_sigint(stop: threading.Event, console: Console) -> None:
+    """First Ctrl-C: stop cleanly (in-flight items finish, the rest are cancelled). Second: exit at
+    once, like a crash; items in flight stay ``running`` and the next run scans them again."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():
-            raise KeyboardInterrupt
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         stop.set()
+        console.print("stopping: finishing the images in flight (Ctrl-C again to quit now)")
 
     signal.signal(signal.SIGINT, handler)
 
@@ -206,7 +214,7 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
     batch = ensure_batch(store, files, settings, use_cache=not args.no_cache)
     hub = EventHub(history_size=1)
     stop = threading.Event()
-    _install_sigint(stop)
+    _install_sigint(stop, err)
 
     view = ProgressView(err, batch, enabled=not args.quiet)
     unsubscribe = hub.subscribe(batch.batch_id, view.on_event)
@@ -220,7 +228,7 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
         write_out(args.out, items)
     table_console = err if args.out == "-" else Console()
     quiet = args.quiet or len(items) > TABLE_ROWS_MAX
-    print_summary(table_console, final, items, quiet=quiet, duration_s=view.duration_s)
+    print_summary(table_console, final, items, quiet=quiet, duration_s=view.duration_s, rate=view.rate)
     return EXIT_INTERRUPTED if stop.is_set() else EXIT_OK
 
 
@@ -232,6 +240,7 @@ class ProgressView:
 
         self.enabled = enabled
         self.duration_s = 0.0
+        self.rate = 0.0
         self._progress = Progress(
             TextColumn("[bold]scanning"),
             BarColumn(),
@@ -268,6 +277,7 @@ class ProgressView:
         if isinstance(event, ResultEvent | ErrorEvent):
             self._progress.advance(self._task)
         elif isinstance(event, ProgressEvent):
+            self.rate = event.rate
             eta = f"{event.eta_seconds:.0f}s" if event.eta_seconds is not None else "-"
             hit_rate = f"{event.cache_hits / event.done:.0%}" if event.done else "0%"
             self._progress.update(
@@ -285,7 +295,7 @@ class ProgressView:
 
 
 def print_summary(
-    console: Console, batch: Batch, items: list[BatchItem], *, quiet: bool, duration_s: float
+    console: Console, batch: Batch, items: list[BatchItem], *, quiet: bool, duration_s: float, rate: float
 ) -> None:
     """Per-item rows (unless ``quiet``) and a totals line."""
     from rich.table import Table
@@ -318,8 +328,8 @@ def print_summary(
             )
         console.print(table)
     c = batch.counts
-    rate = f", {c.total / duration_s:.2f} images/s" if duration_s > 0 else ""
+    speed = f", {rate:.2f} images/s" if rate > 0 else ""
     console.print(
         f"{c.total} images: {c.succeeded} ok, {c.failed} failed, {c.cancelled} cancelled, "
-        f"{c.cached} from cache; status {batch.status.value} in {duration_s:.1f} s{rate}"
+        f"{c.cached} from cache; status {batch.status.value} in {duration_s:.1f} s{speed}"
     )

@@ -110,7 +110,7 @@ class Report:
     seconds_per_image: float
     ocr_seconds_per_image: float
     wall_seconds: float
-    calibration: dict[str, dict[str, dict[str, float | int | None]]]
+    calibration: dict[str, dict[str, Any]]
     errors: dict[str, list[dict[str, Any]]]
     failures: list[dict[str, str]] = field(default_factory=list)
 
@@ -133,8 +133,20 @@ class Report:
         }
 
 
+CONFIDENCE_BINS: tuple[tuple[float, float], ...] = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))
+
+
 def _bucket(hits: list[bool]) -> dict[str, float | int | None]:
     return {"n": len(hits), "accuracy": sum(hits) / len(hits) if hits else None}
+
+
+def _bins(scored: list[tuple[float, bool]]) -> list[dict[str, float | int | None | str]]:
+    """Accuracy per confidence range: a calibrated field is right about as often as its confidence says."""
+    out: list[dict[str, float | int | None | str]] = []
+    for lo, hi in CONFIDENCE_BINS:
+        hits = [ok for conf, ok in scored if lo <= conf < hi]
+        out.append({"range": f"{lo:.1f}-{min(hi, 1.0):.1f}", **_bucket(hits)})
+    return out
 
 
 def build_report(samples: Sequence[Sample], outcomes: Sequence[Outcome], wall_seconds: float) -> Report:
@@ -144,6 +156,7 @@ def build_report(samples: Sequence[Sample], outcomes: Sequence[Outcome], wall_se
     correct = dict.fromkeys(FIELDS, 0)
     high: dict[str, list[bool]] = {f: [] for f in FIELDS}
     low: dict[str, list[bool]] = {f: [] for f in FIELDS}
+    scored: dict[str, list[tuple[float, bool]]] = {f: [] for f in FIELDS}
     errors: dict[str, list[dict[str, Any]]] = {f: [] for f in FIELDS}
     failures = []
     for o in outcomes:
@@ -154,6 +167,7 @@ def build_report(samples: Sequence[Sample], outcomes: Sequence[Outcome], wall_se
             correct[f] += ok
             conf = o.confidences.get(f, 0.0)
             (high if conf >= HIGH_CONFIDENCE else low)[f].append(ok)
+            scored[f].append((conf, ok))
             if not ok and len(errors[f]) < MAX_ERROR_EXAMPLES:
                 errors[f].append(
                     {"key": o.key, "predicted": o.values.get(f), "truth": truth[o.key][f], "confidence": conf}
@@ -164,7 +178,9 @@ def build_report(samples: Sequence[Sample], outcomes: Sequence[Outcome], wall_se
         seconds_per_image=sum(o.seconds for o in outcomes) / n if n else 0.0,
         ocr_seconds_per_image=sum(o.ocr_seconds for o in outcomes) / n if n else 0.0,
         wall_seconds=wall_seconds,
-        calibration={f: {"high": _bucket(high[f]), "low": _bucket(low[f])} for f in FIELDS},
+        calibration={
+            f: {"high": _bucket(high[f]), "low": _bucket(low[f]), "bins": _bins(scored[f])} for f in FIELDS
+        },
         errors=errors,
         failures=failures,
     )

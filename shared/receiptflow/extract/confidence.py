@@ -39,7 +39,9 @@ def calibrated(field: str, features: Mapping[str, float]) -> float:
     weights = _weights().get(field)
     if not weights:
         return round(min(max(features.get("certainty", 0.0), 0.0), 1.0), 3)
-    z = weights.get("bias", 0.0) + sum(weights.get(name, 0.0) * features.get(name, 0.0) for name in FEATURES[field])
+    z = weights.get("bias", 0.0) + sum(
+        weights.get(name, 0.0) * features.get(name, 0.0) for name in FEATURES[field]
+    )
     return round(1.0 / (1.0 + math.exp(-z)), 3)
 
 

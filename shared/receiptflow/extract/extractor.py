@@ -27,7 +27,9 @@ Evidence = dict[str, dict[str, float]]
 
 _DATE_LABEL = re.compile(r"DATE|TARIKH|\bDT\b", re.I)
 _NOT_DATE = re.compile(r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFORE|\bDUE\b", re.I)
-_MALAYSIAN = re.compile(r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I)
+_MALAYSIAN = re.compile(
+    r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
+)
 _US_CUES = re.compile(r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b|\bUSA\b|SALES TAX")
 _POSTCODE = re.compile(r"\b\d{5}\b")
 
@@ -134,7 +136,9 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evi
         "ocr": ocr_confidence([row]),
         "rivals": float(len({d.value for _, d, _ in scored} - {date.value})),
     }
-    receipt.date = DateField(value=date.value, text=date.text, confidence=calibrated("date", evidence["date"]))
+    receipt.date = DateField(
+        value=date.value, text=date.text, confidence=calibrated("date", evidence["date"])
+    )
     times = find_times(row.text[date.end :]) or [t for r in rows for t in find_times(r.text)]
     if times:
         receipt.time = TimeField(value=times[0].value, text=times[0].text, confidence=0.8)

@@ -80,9 +80,19 @@ def vendor_name(text: str) -> str:
     name = clean(text)
     for pattern, repl in _SUFFIX_FIXES:
         name = _upper_sub(pattern, repl, name)
-    name = _REG_CUT.sub("", name)
+    name = _REG_CUT.sub("", _fix_case_slips(name))
+    name = _TRAILING_JUNK.sub("", name)
     stripped = _REG_TAIL.sub("", name).strip().rstrip("-,").strip()
     return stripped if len(stripped) >= 3 else name
+
+
+_I_FOR_L = re.compile(r"(?<=[a-z])I(?=[a-z])|(?<=[a-z]{2})I\b")
+_TRAILING_JUNK = re.compile(r"\s+[^\w\s().&'/-]+\w{0,3}$")
+
+
+def _fix_case_slips(text: str) -> str:
+    """``WorId`` → ``World``: a capital I inside a lower-case word is an OCR'd l."""
+    return _I_FOR_L.sub("l", text)
 
 
 def _upper_sub(pattern: re.Pattern[str], repl: str, text: str) -> str:
@@ -170,7 +180,13 @@ def find_header(rows: Sequence[Row], *, limit: int = 10) -> Header:
     vendor = vendor_name(" ".join(clean(r.text) for r in head[first : last + 1]))
     certainty = 0.9 if COMPANY_SUFFIX.search(vendor.upper()) else 0.6
     vendor_rows = tuple(head[i].index for i in range(first, last + 1))
-    return Header(vendor, certainty, vendor_rows, *_address(head, last))
+    below = _address(head, last)
+    if below[3] < 2:
+        # the name may be printed under the address ("Owned by: ..."): take the stronger block
+        above = _address(head[:first], -1)
+        if above[3] > below[3]:
+            return Header(vendor, certainty, vendor_rows, *above)
+    return Header(vendor, certainty, vendor_rows, *below)
 
 
 _GENERIC_WORD = re.compile(
@@ -190,6 +206,7 @@ def _joinable(row: Row) -> bool:
     return letter_share(text) >= 0.6 and not _NOT_VENDOR.search(text) and not _STOP.search(text)
 
 
+_BRANCH_CODE = re.compile(r"^\d{3,4}\s?-\s?[A-Z]{2}|^\d{4}\s[A-Z]{3}")  # "1181-TMN SRI SINAR" under the address
 _ADDRESS_SKIP = re.compile(r"\b(BR|CO|ROC|REG|COMPANY|BUSINESS)\.?\s*(REG\.?\s*)?NO\b|^\(.*\)$")
 _ADDRESS_END = re.compile(r"\b(DOC|DOCUMENT|INVOICE|RECEIPT|BILL|CHECK|ORDER|SLIP|TABLE|CASHIER)\b")
 
@@ -201,7 +218,7 @@ def _address(head: Sequence[Row], after: int) -> tuple[str | None, float, tuple[
     for row in head[after + 1 :]:
         text = clean(row.text)
         upper = text.upper()
-        cue = bool(ADDRESS_CUE.search(upper))
+        cue = bool(ADDRESS_CUE.search(upper) or (parts and _BRANCH_CODE.match(upper)))
         if not parts and (
             _REG_ONLY.match(upper)
             or _ADDRESS_SKIP.search(upper)
@@ -241,7 +258,21 @@ _SPACE_BEFORE_BRACKET = re.compile(r"(?<=[A-Za-z0-9.,])(?=\()")
 _GLUED_STREET = re.compile(r"(?<=\d)(?=(JALAN|JLN|LORONG|TAMAN|TMN)\b)", re.I)
 
 
+# OCR character slips seen in address words: O for 0 after digits (29O), 1 for l inside words
+# (J1n, Ma11), and the glued or misread "LOT" / "JALAN" / "TAMAN" that start address parts.
+_ADDRESS_SLIPS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<=\d)[Oo](?=\d|\b)"), "0"),
+    (re.compile(r"(?<=\b[A-Za-z])1(?=[A-Za-z]\b)"), "l"),
+    (re.compile(r"(?<=\b[A-Za-z]{2})11\b"), "ll"),
+    (re.compile(r"^(?!LOT\b|Lot\b)L[.\s]?[OoU0][iIt1T]\b"), "LOT"),
+    (re.compile(r"\b(JALAN|TAMAN|Jalan|Taman)(?=[A-Za-z]{3,})"), r"\1 "),
+)
+
+
 def tidy_address(text: str) -> str:
-    """OCR punctuation slips between address parts repaired (``PUDU. 55100`` → ``PUDU, 55100``)."""
-    text = _GLUED_STREET.sub(" ", _PART_DOT.sub(",", text))
+    """OCR slips in an address repaired: punctuation between parts (``PUDU. 55100`` → ``PUDU, 55100``)
+    and digit/letter confusions in its words."""
+    for pattern, repl in _ADDRESS_SLIPS:
+        text = pattern.sub(repl, text)
+    text = _GLUED_STREET.sub(" ", _PART_DOT.sub(",", _fix_case_slips(text)))
     return _SPACE_BEFORE_BRACKET.sub(" ", text)

@@ -16,7 +16,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9']+")
 _POSTCODE_GLUE = re.compile(r"(?<![\d])(\d{5})(?=[A-Za-z]{3,})")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ'"
 _OCR_DIGITS = str.maketrans({"0": "O", "1": "L", "5": "S", "8": "B", "6": "G", "2": "Z"})
-MIN_WORD_LENGTH = 4
+MIN_WORD_LENGTH = 5
 MIN_CANDIDATE_COUNT = 5
 
 

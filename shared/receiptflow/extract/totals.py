@@ -38,6 +38,7 @@ _FINAL_TOTAL = re.compile(
     rf"GRAND|PAYABLE|{_T}\s*PAY|\bDUE\b|NETT|ROUND\w*\s*[TLI1][O0]T|{_T}\s*(ROUND|AFTER)|A\s*PAYER"
 )
 _ROUNDING = re.compile(r"ROUND|\bADJ")
+_ROUNDED_TOTAL = re.compile(rf"{_T}\s*(ROUND|AFTER)|ROUND\w*\s*[TLI1][O0]T")
 _TAX = re.compile(
     r"\bGST\b|\bTAX\b|\bVAT\b|\bSST\b|SALES\s*TAX|SERVICE\s*TAX|\bMWST\b|\bUST\b|\bTVA\b|\bIVA\b|\bBTW\b"
 )
@@ -82,14 +83,7 @@ def classify(label_text: str) -> tuple[str, float] | None:
     if (has_total or re.search(r"INC\w*SIVE\s*(OF\s*)?(GST|TAX)", t)) and _INCL.search(t):
         return "total", 1.0
     if _ROUNDING.search(t):
-        return (
-            ("total", 1.0)
-            if has_total and re.search(r"[TLI1][O0]TAL\s*(ROUND|AFTER)|ROUND\w*\s*T[O0]T", t)
-            else (
-                "rounding",
-                0.9,
-            )
-        )
+        return ("total", 1.0) if has_total and _ROUNDED_TOTAL.search(t) else ("rounding", 0.9)
     if _TIP.search(t):
         return "tip", 0.9
     if has_total and _TAX.search(t):
@@ -228,7 +222,9 @@ def _adds_up(value: Decimal, roles: dict[str, Labelled | None]) -> bool:
     if sub is None:
         return False
     expected = sub.amount.value + _v(roles["tax"]) + _v(roles["tip"]) - abs(_v(roles["discount"]))
-    return any(abs(e - value) <= _CENT for e in (expected, expected + _v(roles["rounding"]), sub.amount.value))
+    return any(
+        abs(e - value) <= _CENT for e in (expected, expected + _v(roles["rounding"]), sub.amount.value)
+    )
 
 
 def _v(f: Labelled | None) -> Decimal:

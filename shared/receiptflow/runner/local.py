@@ -2,13 +2,15 @@
 
 The main process reads each item, hashes it and answers repeats itself (an earlier result of the same
 content in this batch, or the result cache); only misses go to the pool, which is started on the first
-miss and reused afterwards. Results are persisted one by one (``finish_item``) as they come back, and
-each is published at once, so a crash loses at most the items in flight and the first event arrives
-after about one image's latency.
+miss and reused afterwards. Workers get the item's key, not its bytes, and read it themselves: small
+task messages keep a broken pool (a worker killed mid-batch) from wedging on a full pipe. Results are
+persisted one by one (``finish_item``) as they come back and published at once, so a crash loses at
+most the items in flight and the first event arrives after about one image's latency.
 
 Items name their bytes by ``blob_key``: an absolute filesystem path (the CLI scans files in place) or a
 key in the runner's ``BlobStore`` (the server stores uploads in a ``FileBlobStore``). Blob keys are
-never absolute, so the two cannot be confused.
+never absolute, so the two cannot be confused. The cache and blob store travel to the workers, so they
+must be picklable (the embedded ones are).
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from receiptflow.errors import FileReadError, NotFoundError, ReceiptflowError, TooLargeError
+from receiptflow.errors import ReceiptflowError
 from receiptflow.models import (
     Batch,
     BatchCounts,
@@ -37,7 +38,7 @@ from receiptflow.models import (
 from receiptflow.pipeline import error_result, served_from_cache, sha256_hex, source_cache_key
 from receiptflow.ports import BatchStore, BlobStore, EventPublisher, ResultCache
 from receiptflow.runner.events import ProgressTracker, item_event
-from receiptflow.runner.worker import init_worker, scan_task
+from receiptflow.runner.worker import init_worker, read_source, scan_task, sigint_blocked
 from receiptflow.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -113,12 +114,16 @@ class LocalRunner:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=init_worker,
-                    initargs=(self.settings, self.cache),
+                    initargs=(self.settings, self.cache, self.blobs),
                 )
             return self._pool
 
     def discard_pool(self) -> None:
-        """Drop a broken pool without waiting; the next miss starts a fresh one."""
+        """Drop a broken pool without waiting for it; the next miss starts a fresh one.
+
+        Not waiting lets the batch finish and be recorded even in the rare case (a worker killed inside
+        the pool's own queue code) where CPython 3.11's pool manager thread never ends (cpython issues
+        83386, 132969); the process may then need a second Ctrl-C to exit."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -126,24 +131,7 @@ class LocalRunner:
 
     def read_item(self, item: BatchItem) -> bytes:
         """The item's bytes, from its absolute path or the blob store; typed intake errors otherwise."""
-        key = item.blob_key
-        if not key:
-            raise FileReadError(f"{item.source}: item has no blob key")
-        if Path(key).is_absolute():
-            path = Path(key)
-            try:
-                size = path.stat().st_size
-                if size > self.settings.max_file_bytes:
-                    raise TooLargeError(f"{size} bytes is over the {self.settings.max_file_bytes} byte limit")
-                return path.read_bytes()
-            except OSError as e:
-                raise FileReadError(f"{item.source}: {e.strerror or e}") from e
-        if self.blobs is None:
-            raise FileReadError(f"{item.source}: no blob store for key {key!r}")
-        try:
-            return self.blobs.get(key)
-        except NotFoundError as e:
-            raise FileReadError(f"{item.source}: blob {key!r} not found") from e
+        return read_source(item.blob_key, item.source, self.blobs, self.settings.max_file_bytes)
 
     def run_batch(self, batch_id: str, *, stop: threading.Event | None = None) -> Batch:
         """Scan every unfinished item of ``batch_id`` and return the batch in its final state.
@@ -247,15 +235,18 @@ class _BatchRun:
         if self.cache is not None:
             stored = self.cache.get(source_cache_key(sha, self.provider_name))
             if stored is not None:
-                result = served_from_cache(stored, item.source, (time.perf_counter() - start) * 1000)
-                self.finished_by_sha[sha] = result
-                self._finish(item, result)
+                self._finish(
+                    item, served_from_cache(stored, item.source, (time.perf_counter() - start) * 1000)
+                )
                 return
-        self._submit(_Job(item=item, sha256=sha), data)
+        self._submit(_Job(item=item, sha256=sha))
 
-    def _submit(self, job: _Job, data: bytes) -> None:
-        use_cache = self.cache is not None
-        fut = self.runner._executor().submit(scan_task, data, job.item.source, self.provider_name, use_cache)
+    def _submit(self, job: _Job) -> None:
+        item, use_cache = job.item, self.cache is not None
+        with sigint_blocked():  # workers spawned now start with Ctrl-C blocked, until they ignore it
+            fut = self.runner._executor().submit(
+                scan_task, item.blob_key or "", item.source, self.provider_name, use_cache
+            )
         self.inflight[fut] = job
         self.by_sha[job.sha256] = job
 
@@ -270,16 +261,24 @@ class _BatchRun:
                 result = ScanResult.model_validate_json(fut.result())
             except BrokenProcessPool as e:  # a worker died (killed, out of memory): a fresh pool next
                 logger.error("worker process died", extra={"source": job.item.source})
-                result = error_result(e, job.item.source, job.sha256)
                 self.runner.discard_pool()
+                if self.stop.is_set():
+                    continue  # stopping anyway: the item stays unfinished and is cancelled, not failed
+                result = error_result(e, job.item.source, job.sha256)
             except Exception as e:  # the task itself failed in a way the worker did not catch
                 result = error_result(e, job.item.source, job.sha256)
-            self.finished_by_sha[job.sha256] = result
+            self._remember(job.sha256, result)
             self._finish(job.item, result)
             for follower in job.followers:
                 self._finish(follower, copy_result(result, follower.source))
         if self.tracker.due():
             self._publish_progress()
+
+    def _remember(self, sha: str, result: ScanResult) -> None:
+        """Keep a finished result for later duplicates in this batch. Ok results are kept only without
+        a cache (the cache answers them otherwise), so memory stays small on big batches."""
+        if self.cache is None or not result.ok:
+            self.finished_by_sha[sha] = result
 
     # --- recording ---------------------------------------------------------------------------------
     def _finish(self, item: BatchItem, result: ScanResult) -> None:

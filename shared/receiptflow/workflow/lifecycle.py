@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 from receiptflow.errors import ConflictError
 from receiptflow.export import items_to_csv
@@ -22,9 +21,9 @@ from receiptflow.ports import BatchStore
 from receiptflow.workflow.deps import Workflow
 from receiptflow.workflow.events import complete_event, emit, progress_event
 from receiptflow.workflow.naming import results_prefix
+from receiptflow.workflow.paging import iter_items
 from receiptflow.workflow.payloads import BatchRef, FinalizeOutcome
 
-PAGE = 500
 RUNNABLE = (BatchStatus.CREATED, BatchStatus.RUNNING)
 
 
@@ -42,17 +41,6 @@ def prepare_batch(workflow: Workflow, ref: BatchRef) -> Batch:
         )
     emit(store, workflow.publisher, progress_event(batch))
     return batch
-
-
-def iter_items(store: BatchStore, batch_id: str, status: ItemStatus | None = None) -> Iterator[BatchItem]:
-    """Every item of the batch (optionally with ``status``), paged through the store."""
-    after: str | None = None
-    while True:
-        page = store.list_items(batch_id, status=status, after=after, limit=PAGE)
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = page[-1].item_id
 
 
 def final_status(counts: BatchCounts) -> BatchStatus:

@@ -7,21 +7,13 @@ import json
 from receiptflow.models import BatchItem, ItemStatus
 from receiptflow.ports import BatchStore, BlobStore
 from receiptflow.workflow.naming import manifest_key
+from receiptflow.workflow.paging import iter_items
 from receiptflow.workflow.payloads import ManifestEntry
-
-PAGE = 500
 
 
 def pending_items(store: BatchStore, batch_id: str) -> list[BatchItem]:
-    """Every pending item of the batch, in ``item_id`` order (paged through the store)."""
-    items: list[BatchItem] = []
-    after: str | None = None
-    while True:
-        page = store.list_items(batch_id, status=ItemStatus.PENDING, after=after, limit=PAGE)
-        items += page
-        if len(page) < PAGE:
-            return items
-        after = page[-1].item_id
+    """Every pending item of the batch, in ``item_id`` order."""
+    return list(iter_items(store, batch_id, ItemStatus.PENDING))
 
 
 def write_manifest(

@@ -60,6 +60,16 @@ def _translate(action: str, *, ignore: frozenset[str] = frozenset()) -> Iterator
         raise StoreUnavailableError(f"Step Functions unreachable during {action}: {type(e).__name__}") from e
 
 
+def _socket_publisher(settings: Settings) -> EventPublisher | None:
+    """The WebSocket publisher named by settings (None when no WebSocket API is configured)."""
+    if not settings.websocket_endpoint or not settings.connections_table_name:
+        return None
+    from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
+    from receiptflow.realtime.connections import ConnectionStore
+
+    return WebSocketPublisher(ConnectionStore(settings.connections_table_name), settings.websocket_endpoint)
+
+
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """The ARN an execution called ``name`` of ``state_machine_arn`` has."""
     return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
@@ -67,7 +77,8 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 class StepFunctionsOrchestrator:
     """Runs batches on the state machine named by ``settings.state_machine_arn``; manifests go to
-    ``settings.bucket_name`` through ``blobs``."""
+    ``settings.bucket_name`` through ``blobs``. Without a ``publisher``, cancels are announced on the
+    WebSocket API named by settings (if any)."""
 
     def __init__(
         self,
@@ -81,7 +92,7 @@ class StepFunctionsOrchestrator:
         self._settings = settings
         self._store = store
         self._blobs = blobs
-        self._publisher = publisher
+        self._publisher = publisher if publisher is not None else _socket_publisher(settings)
         self._client = client
 
     @property

@@ -133,7 +133,7 @@ def start_batch(batch: OwnedBatch, services: Services) -> BatchView:
     """Start processing the batch's items."""
     if batch.status is not BatchStatus.CREATED:
         raise ConflictError(f"the batch is already {batch.status}")
-    if batch.counts.total == 0 and not batch.expected_files:
+    if batch.counts.total == 0:
         raise InvalidRequestError("the batch has no files; upload some first")
     return batch_view(services.control.start(batch))
 

@@ -1,5 +1,7 @@
 """Peak resident memory of a process tree (a command and its worker processes), sampled with psutil.
 
+Used by `bench/run.py` (peak_rss_mb) and by the proof suites (memory bounds).
+
 ``ru_maxrss`` of a child is no help here: Linux carries the forking parent's high-water mark (the test
 runner's) into it, and it reports the largest single process, not the tree.
 """
@@ -35,7 +37,9 @@ class PeakTreeRss:
         self._thread.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
         self._thread.join(5)
 

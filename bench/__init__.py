@@ -1,0 +1,1 @@
+"""Benchmarks: ``bench/run.py`` is the release benchmark (``make bench``)."""

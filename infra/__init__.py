@@ -1,0 +1,1 @@
+"""Deployment checks run by `make validate` and the serverless tests."""
