@@ -54,6 +54,10 @@ validate: $(STAMP) $(SAM)
 eval: $(STAMP)
 	$(BIN)/receiptflow eval ../shared/data/sroie-train --split val --json eval-report.json
 
+## Rebuild the extractor's lexicon and calibration from the training split (docs/accuracy.md).
+train: $(STAMP)
+	$(BIN)/python tools/train_extractor.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 

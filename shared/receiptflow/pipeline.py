@@ -13,14 +13,17 @@ repeat of the same file is answered by hashing and one read, without decoding th
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 
 from receiptflow.document import BlobRef
-from receiptflow.errors import ProviderError, ReceiptflowError
+from receiptflow.errors import ProviderError, ReceiptflowError, StoreUnavailableError
 from receiptflow.extract import EXTRACTOR_VERSION
 from receiptflow.models import ScanError, ScanResult, ScanStatus
 from receiptflow.ports import Provider, ResultCache
 from receiptflow.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def result_cache_key(doc_sha256: str, provider_name: str) -> str:
@@ -38,11 +41,11 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def served_from_cache(stored: ScanResult, source: str, duration_ms: float) -> ScanResult:
-    """A stored result as this call's answer: its source and duration, ``cached``, nothing billed."""
-    return stored.model_copy(
-        update={"source": source, "cached": True, "duration_ms": duration_ms, "attempts": 0, "cost_usd": 0.0}
-    )
+def served_from_cache(stored: ScanResult, source: str, sha256: str, duration_ms: float) -> ScanResult:
+    """A stored result as this call's answer: this file's source, hash and duration, ``cached``, and
+    nothing billed."""
+    update = {"source": source, "sha256": sha256, "cached": True, "duration_ms": duration_ms}
+    return stored.model_copy(update={**update, "attempts": 0, "cost_usd": 0.0})
 
 
 def error_result(
@@ -82,22 +85,20 @@ class Scanner:
         from receiptflow.intake import load_document
 
         start = time.perf_counter()
-        cache = self.cache
         name = self.provider.name
         source_sha = sha256_hex(data)
+        source_key = source_cache_key(source_sha, name)
 
-        if cache is not None and use_cache:
-            stored = cache.get(source_cache_key(source_sha, name))
-            if stored is not None:
-                return served_from_cache(stored, source, (time.perf_counter() - start) * 1000)
+        stored = self._cache_get(source_key) if use_cache else None
+        if stored is not None:
+            return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
         doc = load_document(data, settings=self.settings, blob_ref=blob_ref)
         key = result_cache_key(doc.sha256, name)
-        if cache is not None and use_cache:
-            stored = cache.get(key)
-            if stored is not None:
-                cache.put(source_cache_key(source_sha, name), stored, self.settings.cache_ttl_seconds)
-                return served_from_cache(stored, source, (time.perf_counter() - start) * 1000)
+        stored = self._cache_get(key) if use_cache else None
+        if stored is not None:
+            self._cache_put(source_key, stored)
+            return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
         out = self.provider.analyze(doc)
         receipt = check_receipt(out.receipt)
@@ -113,11 +114,28 @@ class Scanner:
             cost_usd=out.cost_usd,
             duration_ms=(time.perf_counter() - start) * 1000,
         )
-        if cache is not None:
-            ttl = self.settings.cache_ttl_seconds
-            cache.put(key, result, ttl)
-            cache.put(source_cache_key(source_sha, name), result, ttl)
+        self._cache_put(key, result)
+        self._cache_put(source_key, result)
         return result
+
+    def _cache_get(self, key: str) -> ScanResult | None:
+        """A cache read; an unavailable store counts as a miss (the cache only saves work)."""
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.get(key)
+        except StoreUnavailableError:
+            logger.warning("result cache unavailable; scanning", extra={"key": key})
+            return None
+
+    def _cache_put(self, key: str, result: ScanResult) -> None:
+        """A cache write; failing it must not fail (and so re-bill) a scan that already succeeded."""
+        if self.cache is None:
+            return
+        try:
+            self.cache.put(key, result, self.settings.cache_ttl_seconds)
+        except StoreUnavailableError:
+            logger.warning("result cache unavailable; result not cached", extra={"key": key})
 
     def scan(
         self, data: bytes, source: str, *, blob_ref: BlobRef | None = None, use_cache: bool = True

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from receiptflow.extract import extract_receipt
+from receiptflow.ocr.lines import OcrLine
 
 from tests.extract.receipts import ocr_lines
 
@@ -236,3 +237,35 @@ def test_no_lines_gives_an_empty_receipt() -> None:
     receipt = extract_receipt([])
     assert receipt.total.value is None
     assert receipt.raw_text == ""
+
+
+def test_ocr_slips_in_vendor_and_address_are_repaired() -> None:
+    receipt = extract_receipt(
+        ocr_lines(
+            [
+                "PINGHWAITRADING SDN BHD (525133-W)",
+                "Loi 3, Jalau Pelabur 23/1. 40300Shah Alam, Selaugor.",
+                "TEL:03-55423228",
+                "TOTAL | 9.00",
+            ]
+        )
+    )
+    assert receipt.vendor_name.text == "PINGHWAI TRADING SDN BHD"
+    assert receipt.vendor_address.text == "LOT 3, Jalan Pelabur 23/1, 40300 Shah Alam, Selangor."
+
+
+def test_skewed_photo_rows_are_levelled() -> None:
+    # a photo rotated ~3 degrees: the amount column sits one row higher than its labels
+    labels = ["SUBTOTAL", "TAX 6%", "TOTAL"]
+    amounts = ["$43.80", "$2.63", "$46.43"]
+    lines = []
+    for i, (label, amount) in enumerate(zip(labels, amounts, strict=True)):
+        y = 100.0 + 40 * i
+        lines.append(OcrLine(label, (100.0, y, 220.0, y + 30), 0.99, angle=-3.0))
+        lines.append(OcrLine(amount, (600.0, y - 26, 680.0, y + 4), 0.99, angle=-3.0))
+    receipt = extract_receipt(lines)
+    assert (receipt.subtotal.value, receipt.tax.value, receipt.total.value) == (
+        Decimal("43.80"),
+        Decimal("2.63"),
+        Decimal("46.43"),
+    )

@@ -113,13 +113,11 @@ def test_the_normalised_image_key_is_consulted(
     data = render(RECEIPTS[1])
     doc = load_document(data, settings=settings)
     cache = SqliteResultCache(db_path)
-    planted = ScanResult(
-        source="elsewhere.jpg", sha256=doc.source_sha256, status=ScanStatus.OK, provider="local"
-    )
+    planted = ScanResult(source="elsewhere.jpg", sha256="0" * 64, status=ScanStatus.OK, provider="local")
     cache.put(result_cache_key(doc.sha256, "local"), planted, ttl_seconds=100)
     served = Scanner(provider, cache, settings).process(data, "b.jpg")
     assert provider.calls == 0
-    assert served.cached and served.source == "b.jpg"
+    assert served.cached and (served.source, served.sha256) == ("b.jpg", doc.source_sha256)
     assert cache.get(source_cache_key(doc.source_sha256, "local")) is not None  # alias written
 
 
@@ -195,3 +193,29 @@ def test_only_ok_results_are_cached(settings: Settings, db_path: Path) -> None:
 def test_money_is_decimal(settings: Settings, provider: CountingProvider) -> None:
     result = Scanner(provider, None, settings).process(render(RECEIPTS[0]), "a.jpg")
     assert result.receipt is not None and isinstance(result.receipt.total.value, Decimal)
+
+
+def test_a_locked_cache_does_not_fail_a_finished_scan(
+    settings: Settings, provider: CountingProvider, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from receiptflow.adapters.embedded import sqlite_db
+
+    # GIVEN a cache whose database another connection keeps locked for writing
+    monkeypatch.setattr(sqlite_db, "BUSY_TIMEOUT_MS", 10)
+    monkeypatch.setattr(sqlite_db, "BUSY_RETRIES", 1)
+    cache = SqliteResultCache(db_path)
+    cache.purge_expired()  # creates the schema
+    cache.db.close()
+    holder = sqlite3.connect(str(db_path), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        # WHEN a receipt is scanned
+        result = Scanner(provider, cache, settings).process(render(RECEIPTS[0]), "a.jpg")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # THEN the scan succeeds (the provider is not asked twice), only the caching was skipped
+    assert result.status is ScanStatus.OK and provider.calls == 1
+    assert cache.get(source_cache_key(hashlib.sha256(render(RECEIPTS[0])).hexdigest(), "local")) is None

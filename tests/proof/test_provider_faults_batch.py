@@ -36,18 +36,9 @@ CHAIN_ENV = {
 def scan(folder: Path, data: Path, out: Path, cloud: FakeCloud, extra: dict[str, str]) -> str:
     """Run ``receiptflow scan --provider auto`` against the fake cloud; returns stdout."""
     env = clean_env(**cloud.env(), **CHAIN_ENV, **extra)
-    args: list[str | Path] = [
-        "--provider",
-        "auto",
-        "--workers",
-        "2",
-        "--data-dir",
-        data,
-        "--out",
-        out,
-        "--quiet",
-    ]
-    return run_scan(folder, *args, env=env).stdout
+    return run_scan(
+        folder, "--provider", "auto", "--workers", "2", "--data-dir", data, "--out", out, "--quiet", env=env
+    ).stdout
 
 
 def read_rows(out: Path) -> list[ScanResult]:

@@ -25,8 +25,14 @@ HOLD_S = BUSY_TIMEOUT_MS / 1000 + 2  # past one busy timeout: the bounded retry 
 
 
 def done_count(db: Path, batch_id: str) -> int:
+    """Finished items of the batch, read as another process would."""
+    return SqliteBatchStore(db).get_batch("local", batch_id).counts.done
+
+
+def done_so_far(db: Path, batch_id: str) -> int:
+    """Like ``done_count``, but 0 until the scan has created its database and batch."""
     try:
-        return SqliteBatchStore(db).get_batch("local", batch_id).counts.done
+        return done_count(db, batch_id)
     except Exception:  # noqa: BLE001 - not created yet
         return 0
 
@@ -48,7 +54,7 @@ def test_an_exclusive_lock_held_past_the_busy_timeout_loses_no_result(tmp_path: 
     )
     try:
         deadline = time.monotonic() + 120
-        while done_count(db, batch_id) < 2:
+        while done_so_far(db, batch_id) < 2:
             assert proc.poll() is None and time.monotonic() < deadline, "the scan made no progress"
             time.sleep(0.02)
 
@@ -57,7 +63,7 @@ def test_an_exclusive_lock_held_past_the_busy_timeout_loses_no_result(tmp_path: 
         blocker.execute("BEGIN EXCLUSIVE")
         try:
             locked_at = time.monotonic()
-            done_at_lock = done_count(db, batch_id)  # WAL: readers still read
+            done_at_lock = done_count(db, batch_id)  # WAL: readers still read while a writer holds the lock
             time.sleep(HOLD_S)
             done_at_release = done_count(db, batch_id)
             still_running = proc.poll() is None

@@ -18,7 +18,7 @@ from receiptflow.extract.layout import Row
 from receiptflow.extract.lexicon import lexicon
 
 FEATURES: dict[str, tuple[str, ...]] = {
-    "company": ("certainty", "legal_suffix", "ocr", "rows", "letters", "known"),
+    "company": ("certainty", "legal_suffix", "ocr", "rows", "letters", "known", "margin"),
     "address": ("certainty", "cues", "ocr", "postcode", "rows", "known"),
     "date": ("certainty", "label", "time", "ocr", "rivals"),
     "total": ("certainty", "ocr", "rivals", "paid_agrees", "sum_agrees"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from receiptflow.extract.confidence import calibrated, known_share, ocr_confidence
@@ -18,7 +19,7 @@ from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
 from receiptflow.extract.numbers import detect_currency, uses_comma_decimal
-from receiptflow.extract.text import letter_share
+from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
 from receiptflow.models import DateField, MoneyField, Receipt, TextField, TimeField
 from receiptflow.ocr.lines import OcrLine
@@ -60,6 +61,11 @@ def read_receipt(
         receipt.currency = TextField(value=code, text=printed, confidence=round(cur_conf, 3))
 
     header = find_header(rows)
+    header = replace(
+        header,
+        vendor=header.vendor and strip_stray_accents(header.vendor, receipt.raw_text),
+        address=header.address and strip_stray_accents(header.address, receipt.raw_text),
+    )
     _set_header(receipt, header, rows, evidence)
 
     month_first = code == "USD" or bool(_US_CUES.search(receipt.raw_text))
@@ -95,6 +101,7 @@ def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence:
             "rows": float(len(vendor_rows)),
             "letters": letter_share(header.vendor),
             "known": known_share(header.vendor),
+            "margin": min(header.vendor_margin, 5.0),
         }
         receipt.vendor_name = TextField(
             value=header.vendor, text=header.vendor, confidence=calibrated("company", evidence["company"])

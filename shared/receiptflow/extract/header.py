@@ -47,6 +47,7 @@ class Header:
     address_certainty: float
     address_rows: tuple[int, ...] = ()
     address_cues: int = 0
+    vendor_margin: float = 0.0
 
 
 _REG_TAIL = re.compile(
@@ -81,9 +82,19 @@ def vendor_name(text: str) -> str:
     for pattern, repl in _SUFFIX_FIXES:
         name = _upper_sub(pattern, repl, name)
     name = _REG_CUT.sub("", _fix_case_slips(name))
+    name = _GLUED_TRADE_WORD.sub(_unglue, name)
     name = _TRAILING_JUNK.sub("", name)
     stripped = _REG_TAIL.sub("", name).strip().rstrip("-,").strip()
     return stripped if len(stripped) >= 3 else name
+
+
+# OCR drops the space before/after a trade word: PINGHWAITRADING, SANYUSTATIONERYSHOP
+_TRADE_WORDS = r"TRADING|ENTERPRISE|STATIONERY|HARDWARE|RESTAURANT"
+_GLUED_TRADE_WORD = re.compile(rf"\b([A-Za-z]{{3,}}?)?({_TRADE_WORDS})([A-Za-z]{{3,}})?\b", re.I)
+
+
+def _unglue(m: re.Match[str]) -> str:
+    return " ".join(part for part in m.groups() if part)
 
 
 _I_FOR_L = re.compile(r"(?<=[a-z])I(?=[a-z])|(?<=[a-z]{2})I\b")
@@ -140,17 +151,32 @@ def _after_address(head: Sequence[Row], index: int) -> float:
 
 
 def find_header(rows: Sequence[Row], *, limit: int = 10) -> Header:
-    """Vendor (possibly split over rows: ``POPULAR BOOK`` + ``CO. (M) SDN BHD``) and the address after it."""
+    """Vendor (possibly split over rows: ``POPULAR BOOK`` + ``CO. (M) SDN BHD``) and its address."""
     head = list(rows[:limit])
     if not head:
         return Header(None, 0.0, (), None, 0.0)
     tallest = max(r.height for r in head) or 1.0
     scored = [(_vendor_score(r, i, tallest) - _after_address(head, i), i) for i, r in enumerate(head)]
     score, idx = max(scored, key=lambda s: (s[0], -s[1]))
+    margin = score - max((s for s, i in scored if i != idx), default=-3.0)
     if score < -1.5:
         return Header(None, 0.0, (), *_address(head, -1))
-    first = last = idx
-    # a row that starts with the legal suffix continues the row above it
+    first, last = _extend_up(head, idx), _extend_down(head, idx)
+    vendor = vendor_name(" ".join(clean(r.text) for r in head[first : last + 1]))
+    certainty = 0.9 if COMPANY_SUFFIX.search(vendor.upper()) else 0.6
+    vendor_rows = tuple(head[i].index for i in range(first, last + 1))
+    below = _address(head, last)
+    if below[3] < 2:
+        # the name may be printed under the address ("Owned by: ..."): take the stronger block
+        above = _address(head[:first], -1)
+        if above[3] > below[3]:
+            return Header(vendor, certainty, vendor_rows, *above, vendor_margin=margin)
+    return Header(vendor, certainty, vendor_rows, *below, vendor_margin=margin)
+
+
+def _extend_up(head: Sequence[Row], first: int) -> int:
+    """First row of the name: a row that reads as a continuation (``SDN BHD``, ``& TEA LEAF ...``,
+    ``ALAM) SDN BHD``, nothing but trade words) is joined to the row above it."""
     while first > 0 and _joinable(head[first - 1]):
         name = vendor_name(head[first].text).upper()
         above = vendor_name(head[first - 1].text).upper()
@@ -164,29 +190,26 @@ def find_header(rows: Sequence[Row], *, limit: int = 10) -> Header:
         if not (continues or above.endswith("&") or above.count("(") > above.count(")")):
             break
         first -= 1
-    # a name without its suffix continues on the next row(s) when they carry it
+    return first
+
+
+def _extend_down(head: Sequence[Row], last: int) -> int:
+    """Last row of the name: a name without its legal suffix continues on up to two more rows when
+    they start with one, or when it ends with ``&`` or an open bracket."""
+    first = last
     while last + 1 < len(head) and last - first < 2:
         name = vendor_name(" ".join(r.text for r in head[first : last + 1])).upper()
         nxt = vendor_name(head[last + 1].text).upper()
         if _ENDS_WITH_SUFFIX.search(name) and not name.endswith("&"):
             break
         unbalanced = name.count("(") > name.count(")")
-        if name.endswith("&") or (
-            (_LEADS_WITH_SUFFIX.match(nxt) or unbalanced) and _joinable(head[last + 1])
+        if not (
+            name.endswith("&")
+            or ((_LEADS_WITH_SUFFIX.match(nxt) or unbalanced) and _joinable(head[last + 1]))
         ):
-            last += 1
-            continue
-        break
-    vendor = vendor_name(" ".join(clean(r.text) for r in head[first : last + 1]))
-    certainty = 0.9 if COMPANY_SUFFIX.search(vendor.upper()) else 0.6
-    vendor_rows = tuple(head[i].index for i in range(first, last + 1))
-    below = _address(head, last)
-    if below[3] < 2:
-        # the name may be printed under the address ("Owned by: ..."): take the stronger block
-        above = _address(head[:first], -1)
-        if above[3] > below[3]:
-            return Header(vendor, certainty, vendor_rows, *above)
-    return Header(vendor, certainty, vendor_rows, *below)
+            break
+        last += 1
+    return last
 
 
 _GENERIC_WORD = re.compile(
@@ -206,7 +229,9 @@ def _joinable(row: Row) -> bool:
     return letter_share(text) >= 0.6 and not _NOT_VENDOR.search(text) and not _STOP.search(text)
 
 
-_BRANCH_CODE = re.compile(r"^\d{3,4}\s?-\s?[A-Z]{2}|^\d{4}\s[A-Z]{3}")  # "1181-TMN SRI SINAR" under the address
+_BRANCH_CODE = re.compile(
+    r"^\d{3,4}\s?-\s?[A-Z]{2}|^\d{4}\s[A-Z]{3}"
+)  # "1181-TMN SRI SINAR" under the address
 _ADDRESS_SKIP = re.compile(r"\b(BR|CO|ROC|REG|COMPANY|BUSINESS)\.?\s*(REG\.?\s*)?NO\b|^\(.*\)$")
 _ADDRESS_END = re.compile(r"\b(DOC|DOCUMENT|INVOICE|RECEIPT|BILL|CHECK|ORDER|SLIP|TABLE|CASHIER)\b")
 

@@ -1,4 +1,4 @@
-"""OCR repair of vendor and address text against a word list learned from training receipts.
+"""OCR repair of address text against a word list learned from training receipts.
 
 A word the lexicon does not know is replaced by the most frequent known word one OCR slip away
 (a substituted, missing, extra or swapped character), keeping the printed letter case; letters glued

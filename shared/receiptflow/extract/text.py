@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WS = re.compile(r"\s+")
 
@@ -26,3 +27,13 @@ def digit_share(text: str) -> float:
     if not chars:
         return 0.0
     return sum(c.isdigit() for c in chars) / len(chars)
+
+
+def strip_stray_accents(text: str, context: str) -> str:
+    """``text`` without diacritics when ``context`` (the whole receipt) is nearly all ASCII: then an
+    accented letter is an OCR slip (``Selāngor``), not the language."""
+    letters = [c for c in context if c.isalpha()]
+    if not letters or sum(not c.isascii() for c in letters) > 0.01 * len(letters):
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from receiptflow.errors import ReceiptflowError
+from receiptflow.errors import ReceiptflowError, StoreUnavailableError
 from receiptflow.models import (
     Batch,
     BatchCounts,
@@ -232,14 +232,22 @@ class _BatchRun:
         if job is not None:
             job.followers.append(item)
             return
-        if self.cache is not None:
-            stored = self.cache.get(source_cache_key(sha, self.provider_name))
-            if stored is not None:
-                self._finish(
-                    item, served_from_cache(stored, item.source, (time.perf_counter() - start) * 1000)
-                )
-                return
+        stored = self._cached(sha)
+        if stored is not None:
+            elapsed_ms = (time.perf_counter() - start) * 1000
+            self._finish(item, served_from_cache(stored, item.source, sha, elapsed_ms))
+            return
         self._submit(_Job(item=item, sha256=sha))
+
+    def _cached(self, sha: str) -> ScanResult | None:
+        """The cached result for this content; an unavailable cache is a miss (the worker scans)."""
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.get(source_cache_key(sha, self.provider_name))
+        except StoreUnavailableError:
+            logger.warning("result cache unavailable", extra={"batch_id": self.batch_id})
+            return None
 
     def _submit(self, job: _Job) -> None:
         item, use_cache = job.item, self.cache is not None
