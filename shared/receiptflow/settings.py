@@ -70,8 +70,10 @@ class Settings(BaseSettings):
     max_files_per_batch: int = 10_000
     rate_limit_per_minute: int = 600
     jwt_tenant_claim: str = "custom:tenant_id"  # JWT claim naming the tenant (AWS HTTP API authorizer)
-    jwt_issuer: str = ""  # e.g. https://cognito-idp.<region>.amazonaws.com/<pool>; WebSocket $connect checks it
-    jwt_audience: str = ""  # the Cognito app client id (checked against `aud`, or `client_id` of access tokens)
+    # Cognito issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<pool>; WebSocket $connect checks it
+    jwt_issuer: str = ""
+    # the Cognito app client id (checked against `aud`, or `client_id` of access tokens)
+    jwt_audience: str = ""
     jwt_jwks_url: str = ""  # defaults to <issuer>/.well-known/jwks.json
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
 

@@ -8,7 +8,7 @@ over files already seen (copies, other paths) is answered from the content-hash 
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
-rows), 130 after Ctrl-C, 2 on usage errors.
+rows), 130 after Ctrl-C, 2 on usage errors, 1 when the database stayed unavailable (rerun to resume).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from receiptflow.settings import Settings
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 TABLE_ROWS_MAX = 50
@@ -205,6 +206,7 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
     from receiptflow.adapters.embedded.cache import SqliteResultCache
     from receiptflow.adapters.embedded.event_hub import EventHub
     from receiptflow.adapters.embedded.sqlite_db import default_db_path
+    from receiptflow.errors import StoreUnavailableError
     from receiptflow.runner import LocalRunner
 
     settings = _settings(args)
@@ -218,10 +220,15 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
 
     view = ProgressView(err, batch, enabled=not args.quiet)
     unsubscribe = hub.subscribe(batch.batch_id, view.on_event)
-    with view, LocalRunner(store, cache, hub, settings, settings.provider) as runner:
-        final = runner.run_batch(batch.batch_id, stop=stop)
-    unsubscribe()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with view, LocalRunner(store, cache, hub, settings, settings.provider) as runner:
+            final = runner.run_batch(batch.batch_id, stop=stop)
+    except StoreUnavailableError as e:  # results so far are kept; the same command resumes
+        err.print(f"[red]error:[/] {e.message}; run the same command again to resume")
+        return EXIT_FAILED
+    finally:
+        unsubscribe()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     items = list(all_items(store, batch.batch_id))
     if args.out:

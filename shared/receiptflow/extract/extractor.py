@@ -183,15 +183,26 @@ def _set_money(receipt: Receipt, totals: Totals, currency: str | None, evidence:
     paid = receipt.amount_paid.value
     if paid is not None and receipt.total.value is not None and paid < receipt.total.value:
         receipt.amount_paid = MoneyField()
-    if receipt.total.value is None and totals.subtotal is not None:
-        # only a subtotal printed: it is what was paid
-        receipt.total = _money(totals.subtotal, currency, 0.5)
-    elif receipt.total.value is None and totals.paid is not None:
-        # no total printed: what was paid, less the change
+    if receipt.total.value is None:
+        receipt.total = _implied_total(totals, currency)
+
+
+def _implied_total(totals: Totals, currency: str | None) -> MoneyField:
+    """No TOTAL line read: what was paid less the change when it covers the subtotal, else the subtotal
+    (plus its tax when they are both printed), else what was paid."""
+    sub = totals.subtotal.amount.value if totals.subtotal else None
+    if totals.paid is not None:
         change = totals.change.amount.value if totals.change else Decimal(0)
-        value = totals.paid.amount.value - change
-        if value > 0:
-            receipt.total = MoneyField(value=value, text=None, confidence=0.3, currency=currency)
+        net = totals.paid.amount.value - change
+        if net > 0 and (sub is None or (totals.change is not None and net >= sub)):
+            return MoneyField(value=net, text=None, confidence=0.4, currency=currency)
+    if totals.subtotal is not None and totals.tax is not None and totals.tax.row.index > totals.subtotal.row.index:
+        value = totals.subtotal.amount.value + totals.tax.amount.value
+        return MoneyField(value=value, text=None, confidence=0.4, currency=currency)
+    if totals.subtotal is not None:
+        # only a subtotal printed: it is what was paid
+        return _money(totals.subtotal, currency, 0.5)
+    return MoneyField()
 
 
 def _summary_start(rows: Sequence[Row], totals: Totals) -> int:

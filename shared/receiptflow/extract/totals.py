@@ -25,7 +25,9 @@ _SUB = re.compile(
     rf"SOUS[\s\-]*{_T}|\bNETTO\b|{_T}\s*HT\b"
 )
 _INCL = re.compile(r"INCL|I\w?CLUSIVE|INC\w*SIVE|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)")
-_TAX_INCLUDED = re.compile(r"INCLUDED\s*(GST|TAX|VAT)|(GST|TAX|VAT)\b.*INCLUDED")
+_TAX_INCLUDED = re.compile(
+    r"INCLUDED\s*(GST|TAX|VAT)|(GST|TAX|VAT)\b.*INCLUDED|INCLUDES?\s*(\d+\s*%\s*)?(GST|TAX|VAT)"
+)
 _TOTAL = re.compile(
     rf"{_T}|JUMLAH|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|NETT\b|\bDUE\b|PAYABLE|SUMME|GESAMT|BETRAG|MONTANT|"
     r"A\s*PAYER|IMPORTE"

@@ -32,7 +32,12 @@ class BatchStatus(StrEnum):
         return self in _TERMINAL_BATCH
 
 
-_TERMINAL_BATCH = {BatchStatus.SUCCEEDED, BatchStatus.PARTIALLY_FAILED, BatchStatus.FAILED, BatchStatus.CANCELLED}
+_TERMINAL_BATCH = {
+    BatchStatus.SUCCEEDED,
+    BatchStatus.PARTIALLY_FAILED,
+    BatchStatus.FAILED,
+    BatchStatus.CANCELLED,
+}
 
 
 class ItemStatus(StrEnum):
