@@ -16,8 +16,8 @@ install: $(STAMP)
 
 ## The main job: scan the bundled samples on the embedded defaults, print a table, write results.
 demo: $(STAMP)
-	$(BIN)/receiptflow scan samples --data-dir .receiptflow-demo --out demo-results.jsonl
-	$(BIN)/receiptflow scan samples --data-dir .receiptflow-demo --out demo-results.csv --quiet
+	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.jsonl
+	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.csv --quiet
 	@echo "results written to demo-results.jsonl and demo-results.csv"
 
 ## The whole test suite (what CI runs).

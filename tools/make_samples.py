@@ -3,8 +3,9 @@
     python tools/make_samples.py samples
 
 Every receipt is drawn with Pillow's bundled font (``ImageFont.load_default(size=...)``), so the output needs
-no system fonts. Generation is seeded and deterministic. Each ``<name>.<ext>`` gets a ``<name>.json`` with the
-fields as printed, normalised: ISO date, 24-hour time, ISO 4217 currency, amounts as decimal strings.
+no system fonts. Generation is seeded and deterministic. Receipts go to ``<out>/receipts/<name>.<ext>`` (the
+folder ``make demo`` scans: images only), ground truth to ``<out>/truth/<name>.json`` with the fields as printed,
+normalised: ISO date, 24-hour time, ISO 4217 currency, amounts as decimal strings.
 The bundled font is ASCII-only, so euro receipts print ``EUR`` (as many European tills do).
 """
 
@@ -655,15 +656,22 @@ def render_sample(spec: Spec) -> bytes:
     return _encode(spec, pages)
 
 
+def truth_path(receipt: Path) -> Path:
+    """Where the ground truth of a rendered receipt lives (``../truth/<name>.json``)."""
+    return receipt.parent.parent / "truth" / f"{receipt.stem}.json"
+
+
 def render_samples(out_dir: Path) -> list[Path]:
-    """Write every sample receipt and its ground-truth JSON into ``out_dir``; return the receipt paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write every receipt into ``out_dir/receipts`` and its ground truth into ``out_dir/truth``;
+    return the receipt paths."""
     written = []
     for spec in specs():
-        path = out_dir / f"{spec.name}.{spec.ext}"
+        path = out_dir / "receipts" / f"{spec.name}.{spec.ext}"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(render_sample(spec))
-        truth = json.dumps(ground_truth(spec), indent=2, ensure_ascii=False) + "\n"
-        (out_dir / f"{spec.name}.json").write_text(truth, encoding="utf-8")
+        truth = truth_path(path)
+        truth.parent.mkdir(parents=True, exist_ok=True)
+        truth.write_text(json.dumps(ground_truth(spec), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
 
@@ -671,10 +679,10 @@ def render_samples(out_dir: Path) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: render the samples into the given folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("out_dir", type=Path, help="folder to write the receipts and their .json into")
+    parser.add_argument("out_dir", type=Path, help="folder to write receipts/ and truth/ into")
     args = parser.parse_args(argv)
     paths = render_samples(args.out_dir)
-    total = sum(p.stat().st_size + p.with_suffix(".json").stat().st_size for p in paths)
+    total = sum(p.stat().st_size + truth_path(p).stat().st_size for p in paths)
     for path in paths:
         print(f"{path.name:36} {path.stat().st_size / 1024:8.1f} KB")
     print(f"{len(paths)} receipts, {total / 1024 / 1024:.2f} MB with ground truth, in {args.out_dir}")

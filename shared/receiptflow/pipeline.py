@@ -56,15 +56,16 @@ def error_result(
         scan_error = ScanError(code=error.code, message=error.message, retryable=error.retryable)
     else:
         scan_error = ScanError(code="internal_error", message=f"{type(error).__name__}: {error}")
-    provider = error.provider or None if isinstance(error, ProviderError) else None
-    return ScanResult(
-        source=source,
-        sha256=sha256,
-        status=ScanStatus.ERROR,
-        error=scan_error,
-        provider=provider,
-        duration_ms=duration_ms,
+    result = ScanResult(
+        source=source, sha256=sha256, status=ScanStatus.ERROR, error=scan_error, duration_ms=duration_ms
     )
+    if isinstance(error, ProviderError):
+        # the chain's accounting survives failure: attempts made, providers tried, money spent
+        result.provider = error.provider or None
+        result.attempts = error.attempts
+        result.providers_tried = list(error.providers_tried)
+        result.cost_usd = error.cost_usd
+    return result
 
 
 class Scanner:

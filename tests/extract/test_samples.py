@@ -19,15 +19,15 @@ MONEY = ("subtotal", "tax", "tip", "discount", "total")
 
 
 def _scan(name: str, settings: Settings) -> tuple[Receipt, dict[str, Any]]:
-    source = next(p for p in SAMPLES.glob(f"{name}.*") if p.suffix != ".json")
-    truth = json.loads((SAMPLES / f"{name}.json").read_text())
+    source = next((SAMPLES / "receipts").glob(f"{name}.*"))
+    truth = json.loads((SAMPLES / "truth" / f"{name}.json").read_text())
     doc = load_document(source.read_bytes(), settings=settings)
     return check_receipt(LocalProvider(settings).analyze(doc).receipt), truth
 
 
 @pytest.mark.parametrize("name", ["us_diner_tip", "fr_bistro", "us_hotel_bar_two_page"])
 def test_sample_summary_fields(name: str, settings: Settings) -> None:
-    if not (SAMPLES / f"{name}.json").is_file():
+    if not (SAMPLES / "truth" / f"{name}.json").is_file():
         pytest.skip("samples/ not generated")
     receipt, truth = _scan(name, settings)
     assert (receipt.vendor_name.value or "").upper() == truth["vendor_name"]

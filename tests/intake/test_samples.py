@@ -10,7 +10,7 @@ import pytest
 from receiptflow.intake import load_document
 from receiptflow.settings import Settings
 
-from tools.make_samples import ground_truth, render_sample, render_samples, specs
+from tools.make_samples import ground_truth, render_sample, render_samples, specs, truth_path
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 _MONEY = ("subtotal", "tax", "tip", "discount", "total")
@@ -25,7 +25,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_a_dozen_varied_receipts(rendered: list[Path]) -> None:
     assert len(rendered) == 12
     assert {p.suffix for p in rendered} >= {".jpg", ".png", ".heic", ".pdf"}
-    truths = [json.loads(p.with_suffix(".json").read_text(encoding="utf-8")) for p in rendered]
+    truths = [json.loads(truth_path(p).read_text(encoding="utf-8")) for p in rendered]
     assert {t["currency"] for t in truths} == {"USD", "EUR", "MYR"}
     assert all(any(t[key] for t in truths) for key in ("tax", "tip", "discount"))
 
@@ -36,11 +36,11 @@ def test_generation_is_deterministic(rendered: list[Path]) -> None:
 
 
 def test_committed_samples_match_the_generator(rendered: list[Path]) -> None:
-    committed = {p.name for p in SAMPLES.iterdir()}
-    generated = {p.name for p in rendered} | {p.with_suffix(".json").name for p in rendered}
+    committed = {p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file()}
+    generated = {f"receipts/{p.name}" for p in rendered} | {f"truth/{p.stem}.json" for p in rendered}
     assert committed == generated | {"README.md"}
     for spec in specs():
-        truth = json.loads((SAMPLES / f"{spec.name}.json").read_text(encoding="utf-8"))
+        truth = json.loads((SAMPLES / "truth" / f"{spec.name}.json").read_text(encoding="utf-8"))
         assert truth == ground_truth(spec)
     assert sum((SAMPLES / name).stat().st_size for name in committed) < 3 * 1024 * 1024
 
@@ -79,7 +79,7 @@ def test_local_ocr_reads_the_samples(rendered: list[Path], settings: Settings, n
     from receiptflow.ocr.engine import OcrEngine
 
     (path,) = [p for p in rendered if p.stem == name]
-    truth = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    truth = json.loads(truth_path(path).read_text(encoding="utf-8"))
     document = load_document(path.read_bytes(), settings=settings)
     text = " ".join(line.text for line in OcrEngine().read(document.pages[0]))
     assert truth["vendor_name"] in text

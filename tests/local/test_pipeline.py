@@ -183,6 +183,16 @@ def test_provider_errors_keep_their_code_and_unexpected_ones_become_internal(set
     assert crashed.error.message == "ZeroDivisionError: division by zero"
 
 
+def test_a_failed_chain_keeps_its_accounting_on_the_error_row(settings: Settings) -> None:
+    # GIVEN a chain that gave up after three calls to two providers, having spent money
+    error = ProviderThrottledError("every provider throttled", provider="openai")
+    error.attempts, error.providers_tried, error.cost_usd = 3, ["textract", "openai"], 0.012
+    # WHEN the pipeline turns it into a row
+    row = Scanner(RaisingProvider(error), None, settings).scan(render(RECEIPTS[0]), "a.jpg")
+    # THEN the row says what was tried and spent
+    assert (row.attempts, row.providers_tried, row.cost_usd) == (3, ["textract", "openai"], 0.012)
+
+
 def test_only_ok_results_are_cached(settings: Settings, db_path: Path) -> None:
     cache = SqliteResultCache(db_path)
     data = render(RECEIPTS[0])

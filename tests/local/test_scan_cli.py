@@ -103,9 +103,9 @@ def test_generated_receipts_and_bad_files_give_records_and_typed_error_rows(work
     folder.mkdir()
     truth = {}
     for name in SAMPLE_NAMES:
-        (receipt,) = [p for p in rendered.iterdir() if p.stem == name and p.suffix != ".json"]
+        (receipt,) = [p for p in (rendered / "receipts").iterdir() if p.stem == name]
         shutil.copy(receipt, folder / receipt.name)
-        truth[receipt.name] = json.loads((rendered / f"{name}.json").read_text())
+        truth[receipt.name] = json.loads(make_samples.truth_path(receipt).read_text())
     (folder / "empty.jpg").write_bytes(b"")
     (folder / "truncated.jpg").write_bytes((folder / "us_grocery.jpg").read_bytes()[:2000])
     (folder / "notes.txt").write_text("lunch with the team\n")

@@ -33,6 +33,8 @@ _MALAYSIAN = re.compile(
 )
 _US_CUES = re.compile(r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b|\bUSA\b|SALES TAX")
 _POSTCODE = re.compile(r"\b\d{5}\b")
+_SURE_OCR = 0.99
+_INCLUDED = re.compile(r"\bINC", re.I)
 
 
 def extract_receipt(lines: Sequence[OcrLine], *, page_sizes: Sequence[tuple[int, int]] = ()) -> Receipt:
@@ -94,17 +96,20 @@ def read_receipt(
 def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence: Evidence) -> None:
     if header.vendor:
         vendor_rows = [rows[i] for i in header.vendor_rows]
+        # OCR slips in the name are repaired against the lexicon only where OCR was unsure
+        unsure = ocr_confidence(vendor_rows) < _SURE_OCR
+        vendor = correct_text(header.vendor) if unsure else header.vendor
         evidence["company"] = {
             "certainty": header.vendor_certainty,
             "legal_suffix": float(header.vendor_certainty >= 0.9),
             "ocr": ocr_confidence(vendor_rows),
             "rows": float(len(vendor_rows)),
-            "letters": letter_share(header.vendor),
-            "known": known_share(header.vendor),
+            "letters": letter_share(vendor),
+            "known": known_share(vendor),
             "margin": min(header.vendor_margin, 5.0),
         }
         receipt.vendor_name = TextField(
-            value=header.vendor, text=header.vendor, confidence=calibrated("company", evidence["company"])
+            value=vendor, text=vendor, confidence=calibrated("company", evidence["company"])
         )
     if header.address:
         address = correct_text(header.address)
@@ -196,8 +201,9 @@ def _implied_total(totals: Totals, currency: str | None) -> MoneyField:
         net = totals.paid.amount.value - change
         if net > 0 and (sub is None or (totals.change is not None and net >= sub)):
             return MoneyField(value=net, text=None, confidence=0.4, currency=currency)
-    if totals.subtotal is not None and totals.tax is not None and totals.tax.row.index > totals.subtotal.row.index:
-        value = totals.subtotal.amount.value + totals.tax.amount.value
+    tax = totals.tax
+    if totals.subtotal and tax and tax.row.index > totals.subtotal.row.index and not _INCLUDED.search(tax.row.text):
+        value = totals.subtotal.amount.value + tax.amount.value
         return MoneyField(value=value, text=None, confidence=0.4, currency=currency)
     if totals.subtotal is not None:
         # only a subtotal printed: it is what was paid

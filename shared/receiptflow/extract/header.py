@@ -68,6 +68,8 @@ _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=[A-Z]\.)1(?=\.[A-Z])"), "I"),
     (re.compile(r"\bSDN\.?\s*BH[IL1]\b"), "SDN BHD"),
     (re.compile(r"(?<=SDN)(?=BHD)"), " "),
+    # a closing bracket read as I before the suffix: "(KLISDN BHD" -> "(KL) SDN BHD"
+    (re.compile(r"(\([A-Z]{1,4})[I1L|]\s*(?=SDN\b|SDN\s*BHD)"), r"\1) "),
     # OCR drops the spaces printed around brackets and after a title ("CO.(M)", "MR.D.I.Y.")
     (re.compile(r"(?<=[A-Z0-9.])(?=\()"), " "),
     (re.compile(r"(?<=\))(?=[A-Z0-9])"), " "),
@@ -165,7 +167,7 @@ def find_header(rows: Sequence[Row], *, limit: int = 10) -> Header:
     vendor = vendor_name(" ".join(clean(r.text) for r in head[first : last + 1]))
     certainty = 0.9 if COMPANY_SUFFIX.search(vendor.upper()) else 0.6
     vendor_rows = tuple(head[i].index for i in range(first, last + 1))
-    below = _address(head, last)
+    below = _address(rows[: max(limit, last + 8)], last)
     if below[3] < 2:
         # the name may be printed under the address ("Owned by: ..."): take the stronger block
         above = _address(head[:first], -1)
@@ -233,12 +235,15 @@ _BRANCH_CODE = re.compile(
     r"^\d{3,4}\s?-\s?[A-Z]{2}|^\d{4}\s[A-Z]{3}"
 )  # "1181-TMN SRI SINAR" under the address
 _ADDRESS_SKIP = re.compile(r"\b(BR|CO|ROC|REG|COMPANY|BUSINESS)\.?\s*(REG\.?\s*)?NO\b|^\(.*\)$")
+# a company registration number ("CO KEG NO : 210038-K", "(1234567-A)"), OCR slips in its label aside
+_REG_NUMBER = re.compile(r"(?<![\w-])\d{5,8}\s?-\s?[A-Z]\b(?!\s*\w)")
 _ADDRESS_END = re.compile(r"\b(DOC|DOCUMENT|INVOICE|RECEIPT|BILL|CHECK|ORDER|SLIP|TABLE|CASHIER)\b")
 
 
 def _address(head: Sequence[Row], after: int) -> tuple[str | None, float, tuple[int, ...], int]:
     """Rows after the vendor up to the first contact/tax/document line; the address ends on its last
-    row with an address cue (a branch name printed under it is not part of it)."""
+    row with an address cue (a branch name printed under it is not part of it); registration numbers
+    before it are passed over."""
     parts: list[tuple[Row, bool]] = []
     for row in head[after + 1 :]:
         text = clean(row.text)
@@ -247,12 +252,14 @@ def _address(head: Sequence[Row], after: int) -> tuple[str | None, float, tuple[
         if not parts and (
             _REG_ONLY.match(upper)
             or _ADDRESS_SKIP.search(upper)
+            or _REG_NUMBER.search(upper)
             or (COMPANY_SUFFIX.search(upper) and not cue)
         ):
             continue
         if (
             _STOP.search(upper)
             or _ADDRESS_END.search(upper)
+            or _REG_NUMBER.search(upper)
             or find_amounts(text)
             or (digit_share(text) > 0.6 and not cue)
         ):
