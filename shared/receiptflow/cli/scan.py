@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
@@ -301,6 +301,17 @@ class ProgressView:
             self._progress.update(self._task, completed=event.counts.done)
 
 
+def short_sources(sources: list[str]) -> list[str]:
+    """Sources without the folder they all share, so a narrow table still shows the file names."""
+    if len(sources) < 2:
+        return [PurePath(s).name or s for s in sources]
+    try:
+        common = os.path.commonpath([str(PurePath(s).parent) for s in sources])
+    except ValueError:  # mixed absolute and relative paths
+        return sources
+    return [os.path.relpath(s, common) if common else s for s in sources]
+
+
 def print_summary(
     console: Console, batch: Batch, items: list[BatchItem], *, quiet: bool, duration_s: float, rate: float
 ) -> None:
@@ -311,15 +322,13 @@ def print_summary(
 
     if not quiet:
         table = Table(title=f"batch {batch.batch_id}")
-        for name, justify in (
-            ("source", "left"),
-            ("status", "left"),
-            ("vendor", "left"),
-            ("date", "left"),
-            ("total", "right"),
-        ):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        for item in items:
+        table.add_column("source", overflow="fold", ratio=3)
+        table.add_column("status", no_wrap=True)
+        table.add_column("vendor", overflow="fold", ratio=3)
+        table.add_column("date", no_wrap=True)
+        table.add_column("total", justify="right", no_wrap=True)
+        shown = short_sources([item.source for item in items])
+        for item, source in zip(items, shown, strict=True):
             result = item_result(item)
             receipt = result.receipt
             if result.error is not None:
@@ -327,7 +336,7 @@ def print_summary(
             else:
                 status = result.status.value + (" (cached)" if result.cached else "")
             table.add_row(
-                item.source,
+                source,
                 status,
                 (receipt.vendor_name.value or "") if receipt else "",
                 str(receipt.date.value or "") if receipt else "",
