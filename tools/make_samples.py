@@ -3,9 +3,9 @@
     python tools/make_samples.py samples
 
 Every receipt is drawn with Pillow's bundled font (``ImageFont.load_default(size=...)``), so the output needs
-no system fonts. Generation is seeded and deterministic. Receipts go to ``<out>/receipts/<name>.<ext>`` (the
-folder ``make demo`` scans: images only), ground truth to ``<out>/truth/<name>.json`` with the fields as printed,
-normalised: ISO date, 24-hour time, ISO 4217 currency, amounts as decimal strings.
+no system fonts. Generation is seeded and deterministic. Receipts go to ``<out>/receipts/<name>.<ext>``
+(the folder ``make demo`` scans: images only), ground truth to ``<out>/truth/<name>.json`` with the fields as
+printed, normalised: ISO date, 24-hour time, ISO 4217 currency, amounts as decimal strings.
 The bundled font is ASCII-only, so euro receipts print ``EUR`` (as many European tills do).
 """
 
@@ -671,7 +671,8 @@ def render_samples(out_dir: Path) -> list[Path]:
         path.write_bytes(render_sample(spec))
         truth = truth_path(path)
         truth.parent.mkdir(parents=True, exist_ok=True)
-        truth.write_text(json.dumps(ground_truth(spec), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        text = json.dumps(ground_truth(spec), indent=2, ensure_ascii=False) + "\n"
+        truth.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

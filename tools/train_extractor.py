@@ -28,7 +28,8 @@ from receiptflow.evaluation.dataset import image_keys
 from receiptflow.evaluation.scoring import field_matches, predictions
 from receiptflow.evaluation.split import select_keys
 from receiptflow.extract.confidence import FEATURES, known_share
-from receiptflow.ocr.engine import OcrEngine
+from receiptflow.ocr import engine as ocr_engine
+from receiptflow.ocr.engine import OcrEngine, engine_params
 from receiptflow.ocr.lines import OcrLine
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "receiptflow" / "extract"
@@ -68,9 +69,20 @@ def _ocr_one(path: Path) -> tuple[str, list[list[Any]]]:
     return path.stem, [[ln.text, list(ln.box), ln.confidence, ln.page, ln.angle] for ln in lines]
 
 
+def engine_fingerprint() -> str:
+    """What the cached OCR output depends on: the engine's parameters (model files by name) and code.
+    A cache written under another fingerprint is not reused."""
+    params = {k: Path(v).name if k.endswith("model_path") else v for k, v in engine_params().items()}
+    code = hashlib.sha256(Path(ocr_engine.__file__).read_bytes()).hexdigest()[:16]
+    return json.dumps({"params": params, "engine_code": code}, sort_keys=True)
+
+
 def ocr_training_images(root: Path, cache: Path) -> dict[str, list[list[Any]]]:
-    """OCR lines of every training image, read from ``cache`` or computed (2 processes) and saved there."""
-    stored: dict[str, Any] = json.loads(cache.read_text()) if cache.is_file() else {}
+    """OCR lines of every training image, read from ``cache`` (when written by the same engine
+    configuration) or computed (2 processes) and saved there."""
+    fingerprint = engine_fingerprint()
+    data: dict[str, Any] = json.loads(cache.read_text()) if cache.is_file() else {}
+    stored: dict[str, Any] = data.get("images", {}) if data.get("engine") == fingerprint else {}
     images = image_keys(root)
     wanted = [images[k] for k in training_keys(root) if k in images]
     missing = [p for p in wanted if p.stem not in stored]
@@ -79,7 +91,7 @@ def ocr_training_images(root: Path, cache: Path) -> dict[str, list[list[Any]]]:
         with ProcessPoolExecutor(2) as pool:
             for key, lines in pool.map(_ocr_one, missing):
                 stored[key] = {"lines": lines}
-        cache.write_text(json.dumps(stored))
+        cache.write_text(json.dumps({"engine": fingerprint, "images": stored}))
     return {p.stem: stored[p.stem]["lines"] for p in wanted}
 
 

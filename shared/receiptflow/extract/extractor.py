@@ -112,7 +112,8 @@ def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence:
             value=vendor, text=vendor, confidence=calibrated("company", evidence["company"])
         )
     if header.address:
-        address = correct_text(header.address)
+        address_rows = [rows[i] for i in header.address_rows]
+        address = correct_text(header.address) if ocr_confidence(address_rows) < _SURE_OCR else header.address
         evidence["address"] = {
             "certainty": header.address_certainty,
             "cues": float(header.address_cues),
@@ -202,7 +203,12 @@ def _implied_total(totals: Totals, currency: str | None) -> MoneyField:
         if net > 0 and (sub is None or (totals.change is not None and net >= sub)):
             return MoneyField(value=net, text=None, confidence=0.4, currency=currency)
     tax = totals.tax
-    if totals.subtotal and tax and tax.row.index > totals.subtotal.row.index and not _INCLUDED.search(tax.row.text):
+    if (
+        totals.subtotal
+        and tax
+        and tax.row.index > totals.subtotal.row.index
+        and not _INCLUDED.search(tax.row.text)
+    ):
         value = totals.subtotal.amount.value + tax.amount.value
         return MoneyField(value=value, text=None, confidence=0.4, currency=currency)
     if totals.subtotal is not None:

@@ -270,7 +270,7 @@ def _address(head: Sequence[Row], after: int) -> tuple[str | None, float, tuple[
             parts.append((row, cue))
         if len(parts) >= 6:
             break
-    while parts and not parts[-1][1]:
+    while parts and not parts[-1][1] and not (len(parts) > 1 and parts[-2][0].text.rstrip().endswith(",")):
         parts.pop()
     if not parts:
         return None, 0.0, (), 0

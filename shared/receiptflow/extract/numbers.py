@@ -124,3 +124,24 @@ def detect_currency(texts: list[str]) -> tuple[str | None, str | None, float]:
     code = max(votes, key=lambda c: votes[c])
     share = votes[code] / sum(votes.values())
     return code, printed[code], min(0.5 + 0.1 * votes[code], 0.95) * share
+
+
+# "TOTAL RM 15 15": the decimal point lost by OCR, the cents still set apart at the end of the row
+_SPACED_DECIMAL = re.compile(
+    rf"(?<=[A-Za-z:)\s])\s(?P<cur>{_CUR})?\s?(?P<int>\d{{1,5}}) (?P<cents>\d{{2}})\s*$"
+)
+
+
+def find_spaced_amount(text: str) -> Amount | None:
+    """The amount ending a labelled row whose decimal point OCR dropped (``TOTAL RM 15 15``), or None."""
+    m = _SPACED_DECIMAL.search(text)
+    if m is None or not re.search(r"[A-Za-z]{2}", text[: m.start()]):
+        return None
+    cur = m.group("cur")
+    return Amount(
+        value=Decimal(f"{m.group('int')}.{m.group('cents')}"),
+        text=text[m.start() : m.end()].strip(),
+        start=m.start() + 1,
+        end=m.end(),
+        currency=CURRENCY_SYMBOLS.get(cur) if cur else None,
+    )

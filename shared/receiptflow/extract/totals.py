@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from receiptflow.extract.layout import Row
-from receiptflow.extract.numbers import Amount, find_amounts
+from receiptflow.extract.numbers import Amount, find_amounts, find_spaced_amount
 
 _T = r"[TLI1][O0]TAL"  # "TOTAL" as OCR prints it (lotal, T0TAL)
 _IGNORE = re.compile(
@@ -137,6 +137,9 @@ def labelled_amounts(rows: Sequence[Row], *, comma_decimal: bool = False) -> lis
             table_rows_left = 4
             continue
         amounts = find_amounts(text, comma_decimal=comma_decimal)
+        spaced = None if amounts or comma_decimal else find_spaced_amount(text)
+        if spaced is not None:
+            amounts = [spaced]
         if table_rows_left > 0:
             table_rows_left -= 1
             if len(amounts) >= 2:
