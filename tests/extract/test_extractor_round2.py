@@ -106,3 +106,51 @@ def test_unsure_vendor_words_are_repaired_against_the_lexicon() -> None:
     # THEN the word is repaired only where OCR was unsure (sure text is kept as printed)
     assert unsure.vendor_name.text == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
     assert sure.vendor_name.text == "AIK HUAT HARDWAKE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+def test_decimal_point_lost_or_misread_on_the_total_row() -> None:
+    # GIVEN "TOTAL RM 15 15" (training key 464) and "TOTAL 28-90" (key 324, another OCR setting)
+    spaced = extract_receipt(ocr_lines(["1 ICE MOCHA | RM 12.99", "SUBTOTAL | RM 12.99", "TOTAL | RM 15 15"]))
+    hyphen = extract_receipt(ocr_lines(["SUB-TOTAL | 27.27", "GST | 1.64", "TOTAL | 28-90", "CASH | 28-90"]))
+    assert spaced.total.value == Decimal("15.15")
+    assert hyphen.total.value == Decimal("28.90")
+
+
+def test_misread_inclusive_label_still_marks_the_total() -> None:
+    # GIVEN "Total Inclusive GST" read as "al Indusive GST" and a misread subtotal (training key 254)
+    receipt = extract_receipt(
+        ocr_lines(
+            ["SubTotal: | 035.00", "Rounding Adj : | 0.00", "al Indusive GST: | 635.00", "MASTER | 035.00"]
+        )
+    )
+    assert receipt.total.value == Decimal("635.00")
+
+
+def test_date_separators_misread_by_ocr() -> None:
+    # GIVEN "05-02-18" read as "05 02-18" (training key 070) and "02-05-18" as "02~05-18" (key 574)
+    spaced = extract_receipt(ocr_lines(["99 SPEED MART S/B", "01:34PM 568017 05 02-18"]))
+    tilde = extract_receipt(ocr_lines(["99 SPEED MART S/B", "05:03PM 570668 02~05-18"]))
+    assert spaced.date.text == "05-02-18"
+    assert spaced.date.value is not None and spaced.date.value.isoformat() == "2018-02-05"
+    assert tilde.date.text == "02-05-18"
+
+
+def test_vendor_spacing_and_suffix_slips() -> None:
+    # GIVEN "S/B" read as "S/0" (key 070), spaces read as "_" (key 505), a word split in two (key 361)
+    suffix = extract_receipt(ocr_lines(["99 SPEED MART S/0 (519537-X)", "LOT P.T. 2811, JALAN ANGSA,"]))
+    underscores = extract_receipt(ocr_lines(["AIK_HUAT_HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"]))
+    split = extract_receipt(ocr_lines(["GARDENIA BAK ERIES (KL) SDN BHD (139386 X)"], confidence=0.97))
+    assert suffix.vendor_name.text == "99 SPEED MART S/B"
+    assert underscores.vendor_name.text == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+    assert split.vendor_name.text == "GARDENIA BAKERIES (KL) SDN BHD"
+
+
+def test_address_letter_slips() -> None:
+    # GIVEN "Jln" read as "JIn" (key 061) and "Lot" as "1ot" (key 331)
+    receipt = extract_receipt(
+        ocr_lines(
+            ["GARDENIA BAKERIES (KL) SDN BHD", "1ot 3, JIn Pelabur 23/1,", "40300 Shah Alam, Selangor."],
+            confidence=0.97,
+        )
+    )
+    assert receipt.vendor_address.text == "Lot 3, Jln Pelabur 23/1, 40300 Shah Alam, Selangor."

@@ -5,6 +5,6 @@
 
 from receiptflow.extract.extractor import extract_receipt
 
-EXTRACTOR_VERSION = "2.1.0"
+EXTRACTOR_VERSION = "2.2.0"
 
 __all__ = ["EXTRACTOR_VERSION", "extract_receipt"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MONTHS = {
     "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
@@ -90,6 +90,25 @@ def find_dates(text: str, *, month_first: bool = False) -> list[DateMatch]:
             taken.append((m.start(), m.end()))
             found.append(DateMatch(value, text[m.start() : m.end()].strip(), m.start(), m.end(), certainty))
     return sorted(found, key=lambda d: d.start)
+
+
+# OCR slips in a date's separators: "02~05-18", "05 02-18" (same length, so positions stay valid)
+_SLIPPED_SEPARATORS = re.compile(r"(?<![\w\-/.])(\d{2})[~ ](\d{2})([\-/.~])(\d{2}|\d{4})(?![\w\-/])")
+
+
+def find_dates_lenient(text: str, *, month_first: bool = False) -> list[DateMatch]:
+    """Dates whose separators OCR misread (``02~05-18``, ``05 02-18``), read as printed (``02-05-18``)
+    with lower certainty; for receipts where ``find_dates`` finds none."""
+
+    def mend(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{m.group(3)}{m.group(2)}{m.group(3)}{m.group(4)}".replace("~", "-")
+
+    mended = _SLIPPED_SEPARATORS.sub(mend, text)
+    return [
+        replace(d, certainty=d.certainty * 0.7)
+        for d in find_dates(mended, month_first=month_first)
+        if mended[d.start : d.end] != text[d.start : d.end]
+    ]
 
 
 def _read(kind: str, m: re.Match[str], month_first: bool) -> tuple[dt.date | None, float]:

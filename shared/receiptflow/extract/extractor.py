@@ -12,7 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from receiptflow.extract.confidence import calibrated, known_share, ocr_confidence
-from receiptflow.extract.dates import DateMatch, find_dates, find_times
+from receiptflow.extract.dates import DateMatch, find_dates, find_dates_lenient, find_times
 from receiptflow.extract.header import Header, find_header
 from receiptflow.extract.items import find_items
 from receiptflow.extract.layout import Row, group_rows
@@ -139,6 +139,13 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evi
             if _NOT_DATE.search(row.text):
                 score -= 1.0
             scored.append((score, d, row))
+    if not scored:
+        scored = [
+            (d.certainty - 0.01 * row.index + 0.2 * bool(find_times(row.text)), d, row)
+            for row in rows
+            if not _NOT_DATE.search(row.text)
+            for d in find_dates_lenient(row.text, month_first=month_first)
+        ]
     if not scored:
         return
     _, date, row = max(scored, key=lambda s: s[0])

@@ -62,7 +62,7 @@ _ENDS_WITH_SUFFIX = re.compile(r"(SDN\.?\s*BHD|BHD|S/B|BERHAD|ENTERPRISE|TRADING
 
 # OCR slips inside the legal suffixes every Malaysian company name ends with
 _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b[S5]/[BD8]\b"), "S/B"),
+    (re.compile(r"\b[S5]/[BD8O0]\b"), "S/B"),
     (re.compile(r"\bS[I1L]N(?=\.?\s*B)"), "SDN"),
     (re.compile(r"(?<=SDN)(\.?\s*)[BE8][HN][DÒO0](?=\W|$)"), r"\1BHD"),
     (re.compile(r"(?<=[A-Z]\.)1(?=\.[A-Z])"), "I"),
@@ -77,10 +77,14 @@ _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# OCR reads a printed space as "_" between words ("AIK_HUAT_HARDWARE"); no training label has one
+_UNDERSCORE_SPACE = re.compile(r"(?<=[A-Za-z])_(?=[A-Za-z])")
+
+
 def vendor_name(text: str) -> str:
     """A vendor line without its trailing registration number (``... SDN BHD (139386 X)``), with OCR
     slips in the legal suffix repaired (``S/D`` → ``S/B``, ``SIN BHD`` → ``SDN BHD``)."""
-    name = clean(text)
+    name = clean(_UNDERSCORE_SPACE.sub(" ", text))
     for pattern, repl in _SUFFIX_FIXES:
         name = _upper_sub(pattern, repl, name)
     name = _REG_CUT.sub("", _fix_case_slips(name))
@@ -290,12 +294,14 @@ _SPACE_BEFORE_BRACKET = re.compile(r"(?<=[A-Za-z0-9.,])(?=\()")
 _GLUED_STREET = re.compile(r"(?<=\d)(?=(JALAN|JLN|LORONG|TAMAN|TMN)\b)", re.I)
 
 
-# OCR character slips seen in address words: O for 0 after digits (29O), 1 for l inside words
-# (J1n, Ma11), and the glued or misread "LOT" / "JALAN" / "TAMAN" that start address parts.
+# OCR character slips seen in address words: O for 0 after digits (29O), 1 or I for l inside words
+# (J1n, JIn, Ma11, 1ot), and the glued or misread "LOT" / "JALAN" / "TAMAN" that start address parts.
 _ADDRESS_SLIPS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=\d)[Oo](?=\d|\b)"), "0"),
     (re.compile(r"(?<=\b[A-Za-z])1(?=[A-Za-z]\b)"), "l"),
     (re.compile(r"(?<=\b[A-Za-z]{2})11\b"), "ll"),
+    (re.compile(r"\bJ[I|]n\b"), "Jln"),
+    (re.compile(r"\b[1I|]ot\b"), "Lot"),
     (re.compile(r"^(?!LOT\b|Lot\b)L[.\s]?[OoU0][iIt1T]\b"), "LOT"),
     (re.compile(r"\b(JALAN|TAMAN|Jalan|Taman)(?=[A-Za-z]{3,})"), r"\1 "),
 )

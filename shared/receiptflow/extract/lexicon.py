@@ -1,6 +1,7 @@
 """OCR repair of address text against a word list learned from training receipts.
 
-A word the lexicon does not know is replaced by the most frequent known word one OCR slip away
+Two unknown pieces that together make a known word are rejoined (``BAK ERIES``). A word the lexicon
+does not know is replaced by the most frequent known word one OCR slip away
 (a substituted, missing, extra or swapped character), keeping the printed letter case; letters glued
 to a postcode are split off. Known words, short words and numbers are never touched.
 """
@@ -67,7 +68,24 @@ def correct_word(token: str) -> str:
     return _with_case(best, token)
 
 
+_SPLIT_PAIR = re.compile(r"\b([A-Za-z]{2,}) (?=([A-Za-z]{2,})\b)")
+
+
+def _join_split_words(text: str) -> str:
+    """``BAK ERIES`` → ``BAKERIES``: two unknown pieces that together make a frequent known word."""
+    words = lexicon()
+
+    def join(m: re.Match[str]) -> str:
+        left, right = m.group(1).upper(), m.group(2).upper()
+        if words.get(left + right, 0) >= MIN_CANDIDATE_COUNT and left not in words and right not in words:
+            return m.group(1)
+        return m.group(0)
+
+    return _SPLIT_PAIR.sub(join, text)
+
+
 def correct_text(text: str) -> str:
-    """``text`` with unknown words repaired and postcodes unglued; spacing and punctuation kept."""
-    text = _POSTCODE_GLUE.sub(r"\1 ", text)
+    """``text`` with unknown words repaired, words OCR split in two rejoined and postcodes unglued;
+    other spacing and punctuation kept."""
+    text = _join_split_words(_POSTCODE_GLUE.sub(r"\1 ", text))
     return _TOKEN.sub(lambda m: correct_word(m.group(0)), text)

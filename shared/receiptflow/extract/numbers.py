@@ -126,14 +126,16 @@ def detect_currency(texts: list[str]) -> tuple[str | None, str | None, float]:
     return code, printed[code], min(0.5 + 0.1 * votes[code], 0.95) * share
 
 
-# "TOTAL RM 15 15": the decimal point lost by OCR, the cents still set apart at the end of the row
+# "TOTAL RM 15 15", "TOTAL 28-90": the decimal point lost or misread by OCR, the cents still set apart
+# at the end of the row
 _SPACED_DECIMAL = re.compile(
-    rf"(?<=[A-Za-z:)\s])\s(?P<cur>{_CUR})?\s?(?P<int>\d{{1,5}}) (?P<cents>\d{{2}})\s*$"
+    rf"(?<=[A-Za-z:)\s])\s(?P<cur>{_CUR})?\s?(?P<int>\d{{1,5}})[ -](?P<cents>\d{{2}})\s*$"
 )
 
 
 def find_spaced_amount(text: str) -> Amount | None:
-    """The amount ending a labelled row whose decimal point OCR dropped (``TOTAL RM 15 15``), or None."""
+    """The amount ending a labelled row whose decimal point OCR dropped or misread (``TOTAL RM 15 15``,
+    ``TOTAL 28-90``), or None."""
     m = _SPACED_DECIMAL.search(text)
     if m is None or not re.search(r"[A-Za-z]{2}", text[: m.start()]):
         return None

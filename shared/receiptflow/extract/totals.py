@@ -24,7 +24,7 @@ _SUB = re.compile(
     r"SUB[\s\-]*[TLI1][O0]T|EXCL|BEFORE\s*(GST|TAX)|W/?O\s*(GST|TAX)|NET\s*AMOUNT\s*EXCL|ZWISCHENSUMME|"
     rf"SOUS[\s\-]*{_T}|\bNETTO\b|{_T}\s*HT\b"
 )
-_INCL = re.compile(r"INCL|I\w?CLUSIVE|INC\w*SIVE|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)")
+_INCL = re.compile(r"INCL|I\w?CLUSIVE|IN\w{1,3}SIVE|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)")
 _TAX_INCLUDED = re.compile(
     r"INCLUDED\s*(GST|TAX|VAT)|(GST|TAX|VAT)\b.*INCLUDED|INCLUDES?\s*(\d+\s*%\s*)?(GST|TAX|VAT)"
 )
@@ -82,7 +82,7 @@ def classify(label_text: str) -> tuple[str, float] | None:
     has_total = bool(_TOTAL.search(t))
     if _TAX_INCLUDED.search(t):
         return "tax", 0.8
-    if (has_total or re.search(r"INC\w*SIVE\s*(OF\s*)?(GST|TAX)", t)) and _INCL.search(t):
+    if (has_total or re.search(r"IN\w{1,3}SIVE\s*(OF\s*)?(GST|TAX)", t)) and _INCL.search(t):
         return "total", 1.0
     if _ROUNDING.search(t):
         return ("total", 1.0) if has_total and _ROUNDED_TOTAL.search(t) else ("rounding", 0.9)
