@@ -22,7 +22,9 @@ demo: $(STAMP)
 
 ## The whole test suite (what CI runs).
 test: $(STAMP)
-	$(BIN)/pytest -q
+	@$(BIN)/pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - failing"; exit 1; fi; \
+	exit $$rc
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not e2e"
