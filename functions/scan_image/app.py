@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
 from receiptflow.workflow.aws import aws_workflow
@@ -22,7 +21,7 @@ from receiptflow.workflow.payloads import FailedItem, ItemRef
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Scan one item of a batch."""
-    ref = parse(event=event, model=ItemRef)
+    ref = ItemRef.model_validate(event)  # our own payload model: plain pydantic, no parser envelope
     try:
         outcome = scan_item(aws_workflow(), ref)
     except Exception as e:  # counted, then re-raised unchanged: Retry/Catch match the class name
@@ -39,7 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 def record_failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Store the typed error caught for one item."""
-    failed = parse(event=event, model=FailedItem)
+    failed = FailedItem.model_validate(event)
     outcome = record_failure(aws_workflow(), failed)
     logger.info("item failed", item_id=failed.item_id, error=failed.error.error, code=outcome.code)
     metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
