@@ -122,12 +122,13 @@ def test_generated_receipts_and_bad_files_give_records_and_typed_error_rows(work
         folder, "--data-dir", workdir / "data", "--out", out, "--workers", "2", cwd=workdir, env=env
     )
 
-    # THEN the batch completes: one row per file (hidden skipped), records for receipts, typed errors
+    # THEN the batch completes: one row per file (the dot-file too), records for receipts, typed errors
     assert proc.returncode == 0, proc.stderr
     rows = {Path(r.source).name: r for r in read_jsonl(out)}
-    assert len(rows) == 10
+    assert len(rows) == 11
     errors = {name: r.error.code for name, r in rows.items() if r.error is not None}
     assert errors == {
+        ".DS_Store": "unsupported_type",
         "empty.jpg": "empty_file",
         "truncated.jpg": "corrupt_image",
         "notes.txt": "unsupported_type",
@@ -143,7 +144,7 @@ def test_generated_receipts_and_bad_files_give_records_and_typed_error_rows(work
     assert matches >= 3, "vendor, date and total read right on most generated receipts"
     pair = (rows["grocery_again.jpg"], rows["us_grocery.jpg"])  # a duplicate is scanned once
     assert sorted(r.cached for r in pair) == [False, True] and pair[0].receipt == pair[1].receipt
-    assert "10 images: 5 ok, 5 failed" in proc.stdout
+    assert "11 images: 5 ok, 6 failed" in proc.stdout
 
     # AND the same command again resumes the finished batch: same rows, nothing rescanned
     csv_out = workdir / "out.csv"
@@ -151,7 +152,7 @@ def test_generated_receipts_and_bad_files_give_records_and_typed_error_rows(work
         folder, "--data-dir", workdir / "data", "--out", csv_out, "--quiet", cwd=workdir, env=env
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert len(csv_out.read_text().splitlines()) == 11
+    assert len(csv_out.read_text().splitlines()) == 12  # header + 11 rows
     assert "0 from cache" not in rerun.stdout  # the copy's cached row is the stored one
     # AND a new batch over copies of the files is answered from the cache
     shutil.copytree(folder, workdir / "copy")

@@ -12,7 +12,7 @@ from receiptflow.runner.events import ProgressTracker
 from tests.support.clock import FakeClock
 
 
-def test_folders_are_walked_recursively_skipping_hidden_entries(tmp_path: Path) -> None:
+def test_folders_are_walked_recursively_skipping_hidden_folders_only(tmp_path: Path) -> None:
     for rel in (
         "a.jpg",
         "notes.txt",
@@ -25,15 +25,17 @@ def test_folders_are_walked_recursively_skipping_hidden_entries(tmp_path: Path) 
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
     files = collect_files([str(tmp_path)])
+    # a dot-file is an item like any other (nothing vanishes); .git-style folders are not walked
     assert [p.relative_to(tmp_path).as_posix() for p in files] == [
+        ".hidden.jpg",
         "a.jpg",
         "notes.txt",
         "sub/b.png",
         "sub/deeper/c.pdf",
     ]
-    # a hidden file named explicitly is taken, and a file named twice counts once
-    explicit = collect_files([str(tmp_path / ".hidden.jpg"), str(tmp_path), str(tmp_path / "a.jpg")])
-    assert len(explicit) == 5 and explicit == sorted(explicit)
+    # a file inside a hidden folder named explicitly is taken, and a file named twice counts once
+    explicit = collect_files([str(tmp_path / ".git" / "x.jpg"), str(tmp_path), str(tmp_path / "a.jpg")])
+    assert len(explicit) == 6 and explicit == sorted(explicit)
 
 
 def test_a_missing_path_is_reported(tmp_path: Path) -> None:

@@ -43,9 +43,4 @@ def build_corpus(folder: Path) -> dict[str, Expected]:
     return expected
 
 
-def hidden_by_name(name: str) -> bool:
-    """True for names a folder walk skips as hidden (the traversal case starts with ``..``)."""
-    return Path(name).name.startswith(".")
-
-
-__all__ = ["CORPUS_TOTAL", "NO_TEXT", "TRAVERSAL_NAME", "Expected", "build_corpus", "hidden_by_name"]
+__all__ = ["CORPUS_TOTAL", "NO_TEXT", "TRAVERSAL_NAME", "Expected", "build_corpus"]

@@ -1,7 +1,8 @@
 """``receiptflow scan PATH...``: scan files and folders into expense records, resumably.
 
-Folders are walked recursively (hidden entries skipped); every regular file is an item, its type decided
-by content, so a stray ``.txt`` becomes an ``unsupported_type`` row. The batch id is a hash of the sorted
+Folders are walked recursively (hidden folders such as ``.git`` skipped); every regular file in them is
+an item, dot-files included, its type decided by content, so a stray ``.txt`` or ``.DS_Store`` becomes an
+``unsupported_type`` row rather than vanishing. The batch id is a hash of the sorted
 absolute file paths, the provider and the cache mode, so running the same command again resumes the same
 batch (also after ``kill -9``): finished items come from the store, the rest are scanned. A new batch
 over files already seen (copies, other paths) is answered from the content-hash cache.
@@ -56,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def collect_files(paths: list[str]) -> list[Path]:
-    """Absolute regular files named by ``paths``; folders are walked, skipping hidden entries.
+    """Absolute regular files named by ``paths``; folders are walked, skipping hidden folders only.
 
     ``FileNotFoundError`` names a path that does not exist."""
     found: set[Path] = set()
@@ -76,7 +77,7 @@ def _walk(root: Path) -> Iterator[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             path = Path(dirpath) / name
-            if not name.startswith(".") and path.is_file():
+            if path.is_file():
                 yield path
 
 
