@@ -117,6 +117,13 @@ class NoReceiptFoundError(UnreadableDocumentError):
     code = "no_text_found"
 
 
+class WorkerCrashedError(ReceiptflowError):
+    """The worker process scanning this image died twice (e.g. killed for memory) — the image itself
+    is the likely cause, so it is not retried again."""
+
+    code = "worker_crashed"
+
+
 # --- stores and API --------------------------------------------------------------------------
 class NotFoundError(ReceiptflowError):
     code = "not_found"

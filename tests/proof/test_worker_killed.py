@@ -1,6 +1,6 @@
 """End to end: one OCR worker process of ``receiptflow scan`` is killed with SIGKILL (as the OOM killer
-would) in the middle of a batch. The items that were in flight on the broken pool get a typed error row,
-a fresh pool scans the rest, and the batch completes: every file has exactly one row."""
+would) in the middle of a batch. The items that were in flight on the broken pool are scanned again on a
+fresh pool, and the batch completes: every file has exactly one row, every one read."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ pytestmark = pytest.mark.e2e
 
 ITEMS = 10
 WORKERS = 2
-IN_FLIGHT_MAX = 2 * WORKERS  # the runner keeps at most two items per worker submitted
 
 
 def worker_pids(pid: int) -> list[int]:
@@ -32,7 +31,7 @@ def worker_pids(pid: int) -> list[int]:
     return [c.pid for c in children if any("spawn_main" in part for part in c.cmdline())]
 
 
-def test_a_killed_worker_costs_only_its_in_flight_items_and_the_batch_completes(tmp_path: Path) -> None:
+def test_a_killed_worker_loses_nothing_and_the_batch_completes(tmp_path: Path) -> None:
     # GIVEN a two-worker scan that has finished two items
     folder = tmp_path / "in"
     names = write_receipts(folder, ITEMS)
@@ -69,12 +68,7 @@ def test_a_killed_worker_costs_only_its_in_flight_items_and_the_batch_completes(
     assert proc.returncode == 0, stderr
     rows = [ScanResult.model_validate_json(line) for line in out.read_text().splitlines()]
     assert sorted(Path(r.source).name for r in rows) == sorted(names)
-    # AND only items in flight on the broken pool failed, each with a typed error; the rest were read
-    failed = [r for r in rows if r.status is ScanStatus.ERROR]
-    assert 1 <= len(failed) <= IN_FLIGHT_MAX
-    assert all(
-        r.error and r.error.code == "internal_error" and "BrokenProcessPool" in r.error.message
-        for r in failed
-    )
-    assert all(r.receipt is not None for r in rows if r.status is ScanStatus.OK)
-    assert len(rows) - len(failed) >= ITEMS - IN_FLIGHT_MAX
+    # AND the items in flight on the broken pool were scanned again: nothing failed, nothing lost
+    assert all(r.status is ScanStatus.OK and r.receipt is not None for r in rows), [
+        r.error for r in rows if r.error
+    ]

@@ -22,6 +22,7 @@ STATUS_BY_ERROR: dict[type[errors.ReceiptflowError], int] = {
     errors.NotFoundError: 404,
     errors.ConflictError: 409,
     errors.ScanCancelledError: 409,
+    errors.WorkerCrashedError: 500,
     errors.InvalidRequestError: 400,
     errors.InvalidKeyError: 400,
     errors.UnauthorizedError: 401,

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from receiptflow.errors import ReceiptflowError, StoreUnavailableError
+from receiptflow.errors import ReceiptflowError, StoreUnavailableError, WorkerCrashedError
 from receiptflow.models import (
     Batch,
     BatchCounts,
@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 POLL_S = 0.2
+MAX_WORKER_CRASHES = 2  # a job on a dead pool is resubmitted once; a second death is its own fault
 
 
 def final_status(counts: BatchCounts) -> BatchStatus:
@@ -118,16 +119,18 @@ class LocalRunner:
                 )
             return self._pool
 
-    def discard_pool(self) -> None:
-        """Drop a broken pool without waiting for it; the next miss starts a fresh one.
+    def discard_pool(self, broken: ProcessPoolExecutor) -> None:
+        """Drop ``broken`` without waiting for it, if it is still the current pool; the next miss
+        starts a fresh one (so several futures of one dead pool discard it only once).
 
         Not waiting lets the batch finish and be recorded even in the rare case (a worker killed inside
         the pool's own queue code) where CPython 3.11's pool manager thread never ends (cpython issues
         83386, 132969); the process may then need a second Ctrl-C to exit."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            if self._pool is not broken:
+                return
+            self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def read_item(self, item: BatchItem) -> bytes:
         """The item's bytes, from its absolute path or the blob store; typed intake errors otherwise."""
@@ -147,6 +150,8 @@ class _Job:
     item: BatchItem
     sha256: str
     followers: list[BatchItem] = field(default_factory=list)
+    pool: ProcessPoolExecutor | None = None
+    crashes: int = 0  # times a worker died while this job was in flight
 
 
 class _BatchRun:
@@ -252,9 +257,8 @@ class _BatchRun:
     def _submit(self, job: _Job) -> None:
         item, use_cache = job.item, self.cache is not None
         with sigint_blocked():  # workers spawned now start with Ctrl-C blocked, until they ignore it
-            fut = self.runner._executor().submit(
-                scan_task, item.blob_key or "", item.source, self.provider_name, use_cache
-            )
+            job.pool = self.runner._executor()
+            fut = job.pool.submit(scan_task, item.blob_key or "", item.source, self.provider_name, use_cache)
         self.inflight[fut] = job
         self.by_sha[job.sha256] = job
 
@@ -267,12 +271,18 @@ class _BatchRun:
                 continue
             try:
                 result = ScanResult.model_validate_json(fut.result())
-            except BrokenProcessPool as e:  # a worker died (killed, out of memory): a fresh pool next
+            except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool next
                 logger.error("worker process died", extra={"source": job.item.source})
-                self.runner.discard_pool()
+                if job.pool is not None:
+                    self.runner.discard_pool(job.pool)
                 if self.stop.is_set():
                     continue  # stopping anyway: the item stays unfinished and is cancelled, not failed
-                result = error_result(e, job.item.source, job.sha256)
+                job.crashes += 1
+                if job.crashes < MAX_WORKER_CRASHES:
+                    self._submit(job)  # most items on a dead pool were bystanders: scan them again
+                    continue
+                crashed = WorkerCrashedError(f"the worker scanning this image died {job.crashes} times")
+                result = error_result(crashed, job.item.source, job.sha256)
             except Exception as e:  # the task itself failed in a way the worker did not catch
                 result = error_result(e, job.item.source, job.sha256)
             self._remember(job.sha256, result)
