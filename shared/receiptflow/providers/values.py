@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from receiptflow.extract.dates import find_dates, find_times
+
 CURRENCY_SYMBOLS: dict[str, str] = {
     "$": "USD",
     "US$": "USD",
@@ -27,34 +29,6 @@ _CODES = ("USD", "EUR", "GBP", "JPY", "INR", "MYR", "SGD", "AUD", "CAD", "CHF", 
 DAY_FIRST_CURRENCIES = frozenset({"EUR", "GBP", "INR", "MYR", "SGD", "AUD", "CHF"})
 
 _NUMBER = re.compile(r"\d(?:[\d,.']*\d)?")
-_MONTHS = {
-    name: index
-    for index, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_ISO_DATE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b")
-_DAY_MONTH_NAME = re.compile(
-    r"\b(\d{1,2})(?:st|nd|rd|th)?[\s\-/.]*([A-Za-z]{3,9})\.?[\s\-/.,]*(\d{4}|\d{2})\b"
-)
-_MONTH_NAME_DAY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}|\d{2})\b")
-_TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?")
 _EDGE_JUNK = " \t\r\n-–—:|*"
 
 
@@ -119,50 +93,17 @@ def _decimal_digits(number: str) -> str | None:
     return number if number.isdigit() else None
 
 
-def _year(text: str) -> int:
-    value = int(text)
-    return 2000 + value if len(text) == 2 else value
-
-
-def _safe_date(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
 def parse_date(text: str | None, *, day_first: bool = False) -> dt.date | None:
-    """The calendar date printed in ``text`` (see the module docstring for the day/month rule)."""
-    if not text:
-        return None
-    if match := _ISO_DATE.search(text):
-        return _safe_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    if match := _NUMERIC_DATE.search(text):
-        first, second, year = int(match.group(1)), int(match.group(2)), _year(match.group(3))
-        if first > 12 or (day_first and second <= 12):
-            return _safe_date(year, second, first)
-        return _safe_date(year, first, second)
-    if (match := _DAY_MONTH_NAME.search(text)) and match.group(2).lower() in _MONTHS:
-        return _safe_date(_year(match.group(3)), _MONTHS[match.group(2).lower()], int(match.group(1)))
-    if (match := _MONTH_NAME_DAY.search(text)) and match.group(1).lower() in _MONTHS:
-        return _safe_date(_year(match.group(3)), _MONTHS[match.group(1).lower()], int(match.group(2)))
-    return None
+    """The calendar date printed in ``text`` (see the module docstring for the day/month rule); the
+    extractor's date reader, so providers and the local engine read dates alike."""
+    found = find_dates(text, month_first=not day_first) if text else []
+    return found[0].value if found else None
 
 
 def parse_time(text: str | None) -> dt.time | None:
     """The time of day printed in ``text`` (12-hour clocks with AM/PM understood)."""
-    if not text or not (match := _TIME.search(text)):
-        return None
-    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-    meridiem = (match.group(4) or "").replace(".", "").lower()
-    if meridiem == "pm" and hour < 12:
-        hour += 12
-    elif meridiem == "am" and hour == 12:
-        hour = 0
-    try:
-        return dt.time(hour, minute, second)
-    except ValueError:
-        return None
+    found = find_times(text) if text else []
+    return found[0].value if found else None
 
 
 def confidence(percent: float | None) -> float:
