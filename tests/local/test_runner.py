@@ -235,3 +235,52 @@ def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(
     assert killed
     assert batch.counts.done == 6 and batch.counts.succeeded == 6
     assert store.list_items("b1", status=ItemStatus.FAILED) == []
+
+
+@pytest.mark.timeout(120)
+def test_an_item_that_kills_its_worker_twice_gets_a_typed_error_and_the_batch_ends(
+    tmp_path: Path, runner_settings: Settings, db_path: Path
+) -> None:
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    # GIVEN one receipt on one worker, and a watcher that kills every new worker process, twice
+    write_receipts(tmp_path / "in", 1)
+    store = SqliteBatchStore(db_path)
+    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    killed: list[int] = []
+    done = threading.Event()
+
+    def kill_new_workers() -> None:
+        deadline = time.monotonic() + 90
+        while len(killed) < 2 and not done.is_set() and time.monotonic() < deadline:
+            for child in psutil.Process().children():
+                try:
+                    spawned = any("spawn_main" in part for part in child.cmdline())
+                except psutil.Error:
+                    continue
+                if spawned and child.pid not in killed:
+                    killed.append(child.pid)
+                    os.kill(child.pid, signal.SIGKILL)
+                    break
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=kill_new_workers, daemon=True)
+    watcher.start()
+    # WHEN the batch runs
+    one_worker = runner_settings.model_copy(update={"workers": 1})
+    try:
+        with LocalRunner(store, None, EventHub(), one_worker) as runner:
+            batch = runner.run_batch("b1")
+    finally:
+        done.set()
+        watcher.join(timeout=5)
+    # THEN the item was tried on two pools, then recorded as a typed error; the batch still ended
+    assert len(killed) == 2
+    assert batch.status is BatchStatus.FAILED and batch.counts.failed == 1
+    (item,) = store.list_items("b1")
+    assert item.result is not None and item.result.error is not None
+    assert item.result.error.code == "worker_crashed"
