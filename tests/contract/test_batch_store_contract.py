@@ -460,6 +460,9 @@ def test_next_seq_counts_up_from_one(store: BatchStore) -> None:
 
     assert [store.next_seq("b1") for _ in range(3)] == [1, 2, 3]
     assert store.next_seq("b2") == 1
+    # the batch says how far its numbering got (a snapshot carries it, so clients can detect gaps)
+    assert store.get_batch(TENANT, "b1").last_seq == 3
+    assert store.get_batch(TENANT, "b2").last_seq == 1
 
 
 def test_next_seq_is_unique_under_threads(store: BatchStore) -> None:

@@ -63,11 +63,6 @@ class EventQueue:
         return await self._queue.get()
 
 
-def last_seq(history: list[Event]) -> int:
-    """The seq of the newest kept event (0 when none)."""
-    return history[-1].seq if history else 0
-
-
 def sse_frame(event: Event) -> str:
     """One Server-Sent Events frame: ``id`` is the per-batch seq, ``event`` the event type."""
     return f"id: {event.seq}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n"

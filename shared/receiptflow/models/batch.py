@@ -97,6 +97,7 @@ class Batch(BaseModel):
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     execution_arn: str | None = None
+    last_seq: int = 0  # sequence number of the newest event numbered for this batch (kept by the store)
 
 
 class BatchItem(BaseModel):

@@ -25,7 +25,7 @@ def subscribe(
     batch = store.get_batch(connection.tenant_id, batch_id)  # another tenant's batch → NotFoundError
     if not connections.subscribe(connection_id, batch.batch_id):
         raise UnauthorizedError("the connection closed")
-    return SnapshotEvent(batch_id=batch.batch_id, batch=batch)
+    return SnapshotEvent(batch_id=batch.batch_id, seq=batch.last_seq, batch=batch)
 
 
 def disconnect(connections: ConnectionStore, connection_id: str) -> None:

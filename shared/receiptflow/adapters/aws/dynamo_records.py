@@ -98,6 +98,7 @@ def batch_from_record(record: dict[str, Any]) -> Batch:
         started_at=record.get("started_at"),
         finished_at=record.get("finished_at"),
         execution_arn=record.get("execution_arn"),
+        last_seq=_int(record, SEQ_ATTRIBUTE),
     )
 
 

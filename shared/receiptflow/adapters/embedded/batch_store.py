@@ -106,6 +106,7 @@ def _batch(row: sqlite3.Row) -> Batch:
         started_at=_parse_ts(row["started_at"]),
         finished_at=_parse_ts(row["finished_at"]),
         execution_arn=row["execution_arn"],
+        last_seq=row["seq"],
     )
 
 

@@ -19,7 +19,6 @@ from receiptflow.api.realtime import (
     EventQueue,
     Overflow,
     control_message,
-    last_seq,
     sse_stream,
 )
 from receiptflow.api.services import ApiServices, EventFeed
@@ -52,10 +51,10 @@ async def batch_events(
         first: list[Event] = list(hub.history(batch.batch_id, after_seq=resume_from))
         sent = resume_from
     else:
-        seq = last_seq(hub.history(batch.batch_id))
+        # the store's counter: every event numbered up to it is already reflected in the snapshot
         fresh = await run_in_threadpool(services.store.get_batch, batch.tenant_id, batch.batch_id)
-        first = [SnapshotEvent(batch_id=batch.batch_id, seq=seq, batch=fresh)]
-        sent = seq
+        first = [SnapshotEvent(batch_id=batch.batch_id, seq=fresh.last_seq, batch=fresh)]
+        sent = fresh.last_seq
     return StreamingResponse(
         sse_stream(queue, first, sent, unsubscribe),
         media_type="text/event-stream",
@@ -164,10 +163,10 @@ class _Session:
         async with self.lock:
             self._drop(batch_id)
             self.unsubscribers[batch_id] = self.hub.subscribe(batch_id, self.queue.push)
-            seq = last_seq(self.hub.history(batch_id))
             batch = await run_in_threadpool(self.services.store.get_batch, self.tenant, batch_id)
-            self.floors[batch_id] = seq
-            await self.ws.send_text(SnapshotEvent(batch_id=batch_id, seq=seq, batch=batch).model_dump_json())
+            self.floors[batch_id] = batch.last_seq  # events numbered up to it are in the snapshot
+            snapshot = SnapshotEvent(batch_id=batch_id, seq=batch.last_seq, batch=batch)
+            await self.ws.send_text(snapshot.model_dump_json())
 
     async def _send(self, text: str) -> None:
         async with self.lock:
