@@ -21,6 +21,7 @@ from receiptflow.api.schemas import FileSpec, UploadTarget
 from receiptflow.api.services import ApiServices
 from receiptflow.errors import FileReadError
 from receiptflow.models import Batch, BatchItem, ItemStatus, ScanError, ScanResult, ScanStatus
+from receiptflow.paging import iter_items
 from receiptflow.ports import BatchStore, BlobStore
 from receiptflow.settings import Settings, get_settings
 
@@ -77,15 +78,9 @@ class StepFunctionsControl:
         self._orchestrator = orchestrator
 
     def start(self, batch: Batch) -> Batch:
-        after: str | None = None
-        while True:
-            page = self._store.list_items(batch.batch_id, status=ItemStatus.PENDING, after=after, limit=500)
-            for item in page:
-                if item.blob_key and not self._blobs.exists(item.blob_key):
-                    self._store.finish_item(batch.batch_id, item.item_id, _never_uploaded(item))
-            if len(page) < 500:
-                break
-            after = page[-1].item_id
+        for item in iter_items(self._store, batch.batch_id, ItemStatus.PENDING):
+            if item.blob_key and not self._blobs.exists(item.blob_key):
+                self._store.finish_item(batch.batch_id, item.item_id, _never_uploaded(item))
         self._orchestrator.start(self._store.get_batch(batch.tenant_id, batch.batch_id))
         return self._store.get_batch(batch.tenant_id, batch.batch_id)
 

@@ -17,11 +17,11 @@ from receiptflow.models import (
     ScanStatus,
     utcnow,
 )
+from receiptflow.paging import iter_items
 from receiptflow.ports import BatchStore
 from receiptflow.workflow.deps import Workflow
 from receiptflow.workflow.events import complete_event, emit, progress_event
 from receiptflow.workflow.naming import results_prefix
-from receiptflow.workflow.paging import iter_items
 from receiptflow.workflow.payloads import BatchRef, FinalizeOutcome
 
 RUNNABLE = (BatchStatus.CREATED, BatchStatus.RUNNING)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from receiptflow.models import BatchItem, ItemStatus
+from receiptflow.paging import iter_items
 from receiptflow.ports import BatchStore, BlobStore
 from receiptflow.workflow.naming import manifest_key
-from receiptflow.workflow.paging import iter_items
 from receiptflow.workflow.payloads import ManifestEntry
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,12 +11,10 @@ from fastapi.responses import Response
 from receiptflow.api.deps import OwnedBatch, Services
 from receiptflow.api.schemas import ResultsPage
 from receiptflow.export import items_to_csv
-from receiptflow.models import BatchItem, ItemStatus
-from receiptflow.ports import BatchStore
+from receiptflow.models import ItemStatus
+from receiptflow.paging import iter_items
 
 router = APIRouter(prefix="/v1/batches/{batch_id}", tags=["results"])
-
-_CSV_PAGE = 500
 
 
 class ResultsFormat(StrEnum):
@@ -43,7 +40,7 @@ def get_results(
     """Items in upload order with their results and corrections. ``?format=csv`` exports every item
     (corrected values win; ``corrected_fields`` says which)."""
     if format is ResultsFormat.CSV:
-        csv_text = items_to_csv(_all_items(services.store, batch.batch_id, status))
+        csv_text = items_to_csv(iter_items(services.store, batch.batch_id, status))
         filename = f"receiptflow-{batch.batch_id}.csv"
         return Response(
             csv_text,
@@ -54,13 +51,3 @@ def get_results(
     more = len(items) > limit
     page = items[:limit]
     return ResultsPage(items=page, next_cursor=page[-1].item_id if more and page else None)
-
-
-def _all_items(store: BatchStore, batch_id: str, status: ItemStatus | None) -> Iterator[BatchItem]:
-    after: str | None = None
-    while True:
-        page = store.list_items(batch_id, status=status, after=after, limit=_CSV_PAGE)
-        yield from page
-        if len(page) < _CSV_PAGE:
-            return
-        after = page[-1].item_id

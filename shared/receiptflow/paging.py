@@ -1,4 +1,4 @@
-"""Walking a batch's items page by page through the store."""
+"""Walking a batch's items page by page through the store (any ``BatchStore``)."""
 
 from __future__ import annotations
 
