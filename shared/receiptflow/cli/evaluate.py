@@ -15,7 +15,11 @@ from rich.table import Table
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``receiptflow eval``."""
-    parser.add_argument("dataset", type=Path, help="folder with img/<key>.jpg and gt/<key>.json")
+    parser.add_argument(
+        "dataset",
+        type=Path,
+        help="folder with img/<key>.jpg and gt/<key>.json (also key/ or entities/ with .json/.txt labels)",
+    )
     parser.add_argument("--json", dest="json_path", type=Path, help="write the report as JSON here")
     parser.add_argument(
         "--split",

@@ -1,4 +1,11 @@
-"""A labelled dataset folder: ``img/<key>.jpg`` beside ``gt/<key>.json`` (the SROIE layout)."""
+"""A labelled dataset folder: receipt images beside their ground-truth fields.
+
+The shared layout is ``img/<key>.jpg`` + ``gt/<key>.json``. The other layouts SROIE-style data is
+published in are read too: labels in ``gt/``, ``key/``, ``keys/``, ``entities/``, ``labels/`` or the
+folder itself, as ``<key>.json`` or ``<key>.txt`` holding a JSON object with some of ``company``,
+``date``, ``address``, ``total``; images in ``img/``, ``images/``, the label folder or the folder
+itself. A label file that is not such an object is not a label (``box/`` text files, notes).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".pdf")
+LABEL_SUFFIXES = (".json", ".txt")
+FIELDS = ("company", "date", "address", "total")
+_IMAGE_DIRS = ("img", "images")
+_LABEL_DIRS = ("gt", "key", "keys", "entities", "labels")
 
 
 @dataclass(frozen=True)
@@ -20,25 +31,46 @@ class Sample:
 
 
 def _truth(data: dict[str, Any]) -> dict[str, str]:
-    return {f: str(data.get(f) or "") for f in ("company", "date", "address", "total")}
+    return {f: str(data.get(f) or "") for f in FIELDS}
+
+
+def _dirs(root: Path, names: tuple[str, ...]) -> list[Path]:
+    return [root / n for n in names if (root / n).is_dir()] + [root]
 
 
 def image_keys(root: Path) -> dict[str, Path]:
-    """Image path by key for every image in ``root/img``."""
-    img = root / "img"
-    if not img.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(img.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    """Image path by key for every image of the dataset (``img/`` first, then the other places)."""
+    found: dict[str, Path] = {}
+    for folder in _dirs(root, _IMAGE_DIRS) + [d for d in _dirs(root, _LABEL_DIRS) if d != root]:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                found.setdefault(path.stem, path)
+    return found
+
+
+def _read_label(path: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict) or not any(f in data for f in FIELDS):
+        return None
+    return _truth(data)
+
+
+def labels(root: Path) -> dict[str, dict[str, str]]:
+    """Ground-truth fields by key (the first label folder that has a key wins)."""
+    found: dict[str, dict[str, str]] = {}
+    for folder in _dirs(root, _LABEL_DIRS):
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix.lower() in LABEL_SUFFIXES and path.stem not in found:
+                truth = _read_label(path)
+                if truth is not None:
+                    found[path.stem] = truth
+    return found
 
 
 def load_samples(root: Path) -> list[Sample]:
     """Every key of ``root`` that has both an image and a ground truth, sorted by key."""
     images = image_keys(root)
-    samples = []
-    for gt_path in sorted((root / "gt").glob("*.json")):
-        image = images.get(gt_path.stem)
-        if image is not None:
-            samples.append(
-                Sample(gt_path.stem, image, _truth(json.loads(gt_path.read_text(encoding="utf-8"))))
-            )
-    return samples
+    return [Sample(key, images[key], truth) for key, truth in sorted(labels(root).items()) if key in images]
