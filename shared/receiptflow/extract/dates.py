@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
+from receiptflow.extract.numbers import DIGITISH
+
 MONTHS = {
     "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
     "JUL": 7, "AUG": 8, "SEP": 9, "SEPT": 9, "OCT": 10, "NOV": 11, "DEC": 12,
@@ -26,7 +28,8 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "num",
         re.compile(
             _NUM_START
-            + r"(?P<a>\d{1,2})(?P<s>[/\-.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})"
+            # a four-digit year is 19xx/20xx: "23/06/1812:46:33" is a two-digit year glued to its time
+            + r"(?P<a>\d{1,2})(?P<s>[/\-.])(?P<b>\d{1,2})(?P=s)(?P<y>(?:19|20)\d{2}|\d{2})"
             + _YEAR_END
             + r"(?![\-/.]\d)"
         ),
@@ -46,6 +49,8 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"(?<![A-Z])" + _MON + r"\s?(?P<d>\d{1,2})(?:,\s*|\s+)(?P<y>\d{4})" + _YEAR_END, re.I),
     ),
     ("compact", re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
+    # DDMMYYYY, as some tills print it next to the time ("25032018 13:11:54", training key 152)
+    ("compact_dmy", re.compile(r"(?<!\d)(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d{2})(?!\d)")),
 )
 TIME_RE = re.compile(
     r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s?[:.]\s?(?P<mi>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?(?![\d])\s?(?P<ap>[AaPp]\.?[Mm]\.?)?"
@@ -75,9 +80,30 @@ def _safe_date(y: int, m: int, d: int) -> dt.date | None:
         return None
 
 
+# a numeric date with a letter OCR read for a digit ("1S/11/2017"): same separator twice, 4+ digits
+_SLIPPED_DIGITS = re.compile(
+    r"(?<![\w\-/.])(?=(?:[^\d\s]*\d){4})[\dOoDQlI|SB]{1,2}([/\-.])[\dOoDQlI|SB]{1,2}\1[\dOoDQlI|SB]{2,4}(?![\w\-/])"
+)
+# ... or in the year after a month name ("04 JUN 20l8", "JUN 14, 20l8"): a letter among its last two
+_SLIPPED_YEAR = re.compile(
+    r"(?P<pre>\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?[\s\-/.,]{1,2}(?:\d{1,2},?\s?)?)"
+    r"(?P<y>(?:19|20)(?=[\dOoDQlI|SB]?[OoDQlI|SB])[\dOoDQlI|SB]{2})(?!\w)",
+    re.I,
+)
+
+
+def _digits(m: re.Match[str]) -> str:
+    return m.group(0).translate(DIGITISH)
+
+
+def _year_digits(m: re.Match[str]) -> str:
+    return m.group("pre") + m.group("y").translate(DIGITISH)
+
+
 def find_dates(text: str, *, month_first: bool = False) -> list[DateMatch]:
     """Every date in ``text``. Numeric A/B/Y is day-first unless ``month_first`` (US locale cues); the
     other order is used when the preferred one is impossible, and ambiguous readings get lower certainty."""
+    text = _SLIPPED_YEAR.sub(_year_digits, _SLIPPED_DIGITS.sub(_digits, text))
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _DATE_PATTERNS:
@@ -94,6 +120,8 @@ def find_dates(text: str, *, month_first: bool = False) -> list[DateMatch]:
 
 # OCR slips in a date's separators: "02~05-18", "05 02-18" (same length, so positions stay valid)
 _SLIPPED_SEPARATORS = re.compile(r"(?<![\w\-/.])(\d{2})[~ ](\d{2})([\-/.~])(\d{2}|\d{4})(?![\w\-/])")
+# ... or the second one: "05-05 2018" (a four-digit year, so a time such as "05-05 18:30" is not taken)
+_SLIPPED_SECOND = re.compile(r"(?<![\w\-/.])(\d{2})([\-/.])(\d{2})[~ ]((?:19|20)\d{2})(?![\w\-/:])")
 
 
 def find_dates_lenient(text: str, *, month_first: bool = False) -> list[DateMatch]:
@@ -103,7 +131,10 @@ def find_dates_lenient(text: str, *, month_first: bool = False) -> list[DateMatc
     def mend(m: re.Match[str]) -> str:
         return f"{m.group(1)}{m.group(3)}{m.group(2)}{m.group(3)}{m.group(4)}".replace("~", "-")
 
-    mended = _SLIPPED_SEPARATORS.sub(mend, text)
+    def mend_second(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{m.group(2)}{m.group(3)}{m.group(2)}{m.group(4)}"
+
+    mended = _SLIPPED_SECOND.sub(mend_second, _SLIPPED_SEPARATORS.sub(mend, text))
     return [
         replace(d, certainty=d.certainty * 0.7)
         for d in find_dates(mended, month_first=month_first)
@@ -113,10 +144,11 @@ def find_dates_lenient(text: str, *, month_first: bool = False) -> list[DateMatc
 
 def _read(kind: str, m: re.Match[str], month_first: bool) -> tuple[dt.date | None, float]:
     g = m.groupdict()
-    if kind in ("ymd", "compact"):
-        return _safe_date(int(g["y"]), int(g["m"]), int(g["d"])), 0.9 if kind == "ymd" else 0.6
+    if kind in ("ymd", "compact", "compact_dmy"):
+        certainty = {"ymd": 0.9, "compact": 0.6, "compact_dmy": 0.5}[kind]
+        return _safe_date(int(g["y"]), int(g["m"]), int(g["d"])), certainty
     if kind in ("dmony", "mondy"):
-        return _safe_date(_year(g["y"]), MONTHS[g["mon"].upper()[:3]], int(g["d"])), 0.9
+        return _safe_date(_year(g["y"]), MONTHS[g["mon"].upper()[:3]], int(g["d"])), 0.85
     a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
     first, second = ((b, a), (a, b)) if month_first else ((a, b), (b, a))  # (day, month) orders
     value = _safe_date(y, first[1], first[0])

@@ -183,6 +183,8 @@ def _set_money(receipt: Receipt, totals: Totals, currency: str | None, evidence:
             "rivals": float(totals.total_rivals),
             "paid_agrees": float(totals.paid_agrees),
             "sum_agrees": float(totals.sum_agrees),
+            "largest": float(totals.total_largest),
+            "conflicts": float(totals.total_conflicts),
         }
         receipt.total = _money(totals.total, currency, calibrated("total", evidence["total"]))
     receipt.subtotal = _money(totals.subtotal, currency)

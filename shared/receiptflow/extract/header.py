@@ -16,6 +16,7 @@ from receiptflow.extract.cues import (
     fix_case_slips,
 )
 from receiptflow.extract.layout import Row
+from receiptflow.extract.lexicon import correct_text
 from receiptflow.extract.text import clean, letter_share
 
 
@@ -35,7 +36,7 @@ class Header:
 
 _REG_TAIL = re.compile(
     r"[\s\-]*\(?\s*(?:CO(?:MPANY)?\.?\s*(?:REG\.?|NO\.?)\s*(?:NO\.?)?\s*[:.]?\s*)?[A-Z]{0,2}\d{4,}[\s\-·.]*[A-Z]?\s*\)?"
-    r"(?:\s*\([A-Z]{2,4}\))?[\s\-.]*$"
+    r"(?:\s*\([A-Z0-9]{2,4}\))?[\s\-.]*$"
 )
 # a registration number inside the name ends it ("MYNEWS RETAIL SB (306295-X) FKA BISON STORES SB")
 _REG_CUT = re.compile(r"\s*\(\s*\d{4,}\s*-\s*[A-Z]\s*\).*$")
@@ -46,8 +47,9 @@ _ENDS_WITH_SUFFIX = re.compile(r"(SDN\.?\s*BHD|BHD|S/B|BERHAD|ENTERPRISE|TRADING
 # OCR slips inside the legal suffixes every Malaysian company name ends with
 _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[S5]/[BD8O0]\b"), "S/B"),
-    (re.compile(r"\bS[I1L]N(?=\.?\s*B)"), "SDN"),
-    (re.compile(r"(?<=SDN)(\.?\s*)[BE8][HN][DÒO0](?=\W|$)"), r"\1BHD"),
+    # "SON BHD", "SDN 3HD", "SDN BID", "SDNBHU": 6 misses on the other training OCR readings
+    (re.compile(r"\bS[I1L]N(?=\.?\s*B)|\bS[O0]N(?=\.?\s*[B38][HI1][DUO0]\b)"), "SDN"),
+    (re.compile(r"(?<=SDN)(\.?\s*)(?:[BE83][HN][DÒO0U]|B[I1]D)(?=\W|$)"), r"\1BHD"),
     (re.compile(r"(?<=[A-Z]\.)1(?=\.[A-Z])"), "I"),
     (re.compile(r"\bSDN\.?\s*BH[IL1]\b"), "SDN BHD"),
     (re.compile(r"(?<=SDN)(?=BHD)"), " "),
@@ -57,28 +59,41 @@ _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=[A-Z0-9.])(?=\()"), " "),
     (re.compile(r"(?<=\))(?=[A-Z0-9])"), " "),
     (re.compile(r"\b(MR|MRS|DR|MS)\.(?=[A-Z])"), r"\1. "),
+    # none of the 566 training labels has a brace, an "&" spaced on one side only, a letter or digit
+    # glued to "S/B" or "'S" glued to the next word: OCR lost or misread the character (4 misses)
+    (re.compile(r"\{"), "("),
+    (re.compile(r"\}"), ")"),
+    (re.compile(r"(?<=\w)&(?=\s)"), " &"),
+    (re.compile(r"(?<=\s)&(?=\w)"), "& "),
+    (re.compile(r"(?<=[A-Z0-9])(?=S/B\b)"), " "),
+    (re.compile(r"(?<=[A-Z]'S)(?=[A-Z]{3})"), " "),
 )
 
 
 # OCR reads a printed space as "_" between words ("AIK_HUAT_HARDWARE"); no training label has one
 _UNDERSCORE_SPACE = re.compile(r"(?<=[A-Za-z])_(?=[A-Za-z])")
+# an accounting stamp read on the name's row ("YONG CEN ENTERPRISE POSTED"): on 13 training receipts,
+# in no label
+_STAMP = re.compile(r"\bPOSTED\b", re.I)
 
 
 def vendor_name(text: str) -> str:
-    """A vendor line without its trailing registration number (``... SDN BHD (139386 X)``), with OCR
-    slips in the legal suffix repaired (``S/D`` → ``S/B``, ``SIN BHD`` → ``SDN BHD``)."""
-    name = clean(_UNDERSCORE_SPACE.sub(" ", text))
+    """A vendor line without its trailing registration number (``... SDN BHD (139386 X)``), stamps or
+    OCR noise after the legal suffix, with OCR slips in the suffix (``S/D`` → ``S/B``, ``SIN BHD`` →
+    ``SDN BHD``) and in the spacing (``CASH &CARRY``, ``28S/B``, ``PINGHWAITRADING``) repaired."""
+    name = clean(_STAMP.sub(" ", _UNDERSCORE_SPACE.sub(" ", text)))
     for pattern, repl in _SUFFIX_FIXES:
         name = _upper_sub(pattern, repl, name)
     name = _REG_CUT.sub("", fix_case_slips(name))
     name = _GLUED_TRADE_WORD.sub(_unglue, name)
     name = _TRAILING_JUNK.sub("", name)
+    name = _AFTER_LEGAL_SUFFIX.sub(r"\1\2", _LEADING_NUMBER.sub("", name))
     stripped = _REG_TAIL.sub("", name).strip().rstrip("-,").strip()
     return stripped if len(stripped) >= 3 else name
 
 
 # OCR drops the space before/after a trade word: PINGHWAITRADING, SANYUSTATIONERYSHOP
-_TRADE_WORDS = r"TRADING|ENTERPRISE|STATIONERY|HARDWARE|RESTAURANT"
+_TRADE_WORDS = r"TRADING|ENTERPRISE|STATIONERY|HARDWARE|RESTAURANT|PERNIAGAAN"
 _GLUED_TRADE_WORD = re.compile(rf"\b([A-Za-z]{{3,}}?)?({_TRADE_WORDS})([A-Za-z]{{3,}})?\b", re.I)
 
 
@@ -87,6 +102,13 @@ def _unglue(m: re.Match[str]) -> str:
 
 
 _TRAILING_JUNK = re.compile(r"\s+[^\w\s().&'/-]+\w{0,3}$")
+
+
+# no training label has a digit after its legal suffix (OCR noise "PRINT EXPERT SDN BHD 2J2", a
+# registration number cut short "... SDN BHD (137", "S/B 273500-U (KJ1)") or starts with a "#" number
+# ("#000002 BAIFU (M) SDN BHD"): 4 misses
+_AFTER_LEGAL_SUFFIX = re.compile(r"\b(BHD|S/B|BERHAD)(\.?)\s*(?:[^\s()]*\d[^()]*|\(\s*\d[^)]*)$", re.I)
+_LEADING_NUMBER = re.compile(r"^#\w*\d\w*\s+")
 
 
 def _upper_sub(pattern: re.Pattern[str], repl: str, text: str) -> str:
@@ -100,6 +122,10 @@ def _upper_sub(pattern: re.Pattern[str], repl: str, text: str) -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+# a money amount: an item or total line, never a name
+_AMOUNT = re.compile(r"\d[.,]\d{2}\b")
 
 
 def _vendor_score(row: Row, rank: int, tallest: float) -> float:
@@ -116,7 +142,11 @@ def _vendor_score(row: Row, rank: int, tallest: float) -> float:
     if ADDRESS_CUE.search(name) and not COMPANY_SUFFIX.search(name):
         score -= 1.0
     if name.startswith("(") and name.endswith(")"):
-        score -= 1.5  # a bracketed note under the name
+        score -= 3.0  # a bracketed note under the name: no training label starts with a bracket
+    if row.text.rstrip().endswith(",") and not LEGAL_SUFFIX.search(name):
+        score -= 1.0  # an address line that carries on: no training label ends with a comma
+    if _AMOUNT.search(name):
+        score -= 2.0
     score += 0.8 * row.height / tallest
     score -= 0.15 * rank
     return score
@@ -157,11 +187,24 @@ def find_header(rows: Sequence[Row], *, limit: int = 10) -> Header:
     return Header(vendor, certainty, vendor_rows, *below, vendor_margin=margin)
 
 
+# below this OCR confidence a row's words may be repaired against the lexicon (as the extractor does)
+_SURE_OCR = 0.99
+
+
+def _repaired_name(row: Row) -> str:
+    """The row's name text, upper-cased, with words repaired against the lexicon where OCR was unsure
+    (``ENTERPRISEV (SETIA`` still reads as the continuation it is)."""
+    name = vendor_name(row.text)
+    if min((s.confidence for s in row.segments), default=1.0) < _SURE_OCR:
+        name = correct_text(name)
+    return name.upper()
+
+
 def _extend_up(head: Sequence[Row], first: int) -> int:
     """First row of the name: a row that reads as a continuation (``SDN BHD``, ``& TEA LEAF ...``,
     ``ALAM) SDN BHD``, nothing but trade words) is joined to the row above it."""
     while first > 0 and _joinable(head[first - 1]):
-        name = vendor_name(head[first].text).upper()
+        name = _repaired_name(head[first])
         above = vendor_name(head[first - 1].text).upper()
         continues = (
             _LEADS_WITH_SUFFIX.match(name)
@@ -178,7 +221,8 @@ def _extend_up(head: Sequence[Row], first: int) -> int:
 
 def _extend_down(head: Sequence[Row], last: int) -> int:
     """Last row of the name: a name without its legal suffix continues on up to two more rows when
-    they start with one, or when it ends with ``&`` or an open bracket."""
+    they start with one, when it ends with ``&`` or an open bracket, or when the next row is plain
+    words (``RESTAURANT JIAWEI`` + ``JIAWEI HOUSE``)."""
     first = last
     while last + 1 < len(head) and last - first < 2:
         name = vendor_name(" ".join(r.text for r in head[first : last + 1])).upper()
@@ -186,9 +230,10 @@ def _extend_down(head: Sequence[Row], last: int) -> int:
         if _ENDS_WITH_SUFFIX.search(name) and not name.endswith("&"):
             break
         unbalanced = name.count("(") > name.count(")")
+        plain = not LEGAL_SUFFIX.search(name) and _plain(nxt)
         if not (
             name.endswith("&")
-            or ((_LEADS_WITH_SUFFIX.match(nxt) or unbalanced) and _joinable(head[last + 1]))
+            or ((_LEADS_WITH_SUFFIX.match(nxt) or unbalanced or plain) and _joinable(head[last + 1]))
         ):
             break
         last += 1
@@ -205,6 +250,12 @@ def _distinctive_words(name: str) -> int:
     """How many words of ``name`` are not legal suffixes or generic trade words."""
     words = re.findall(r"[A-Z][A-Z'/]*", name)
     return sum(not _GENERIC_WORD.match(w) for w in words)
+
+
+def _plain(name: str) -> bool:
+    """Words only: no digits, address cue or contact wording. Under a name without a legal suffix such
+    a row belongs to the name in the training labels (6 receipts joined, 2 not; +2 text-line receipts)."""
+    return not re.search(r"\d", name) and not ADDRESS_CUE.search(name) and not CONTACT_LINE.search(name)
 
 
 def _joinable(row: Row) -> bool:

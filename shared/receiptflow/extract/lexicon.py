@@ -17,6 +17,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9']+")
 _POSTCODE_GLUE = re.compile(r"(?<![\d])(\d{5})(?=[A-Za-z]{3,})")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ'"
 _OCR_DIGITS = str.maketrans({"0": "O", "1": "L", "5": "S", "8": "B", "6": "G", "2": "Z"})
+_LETTER_LIKE_DIGITS = "015862"
 MIN_WORD_LENGTH = 5
 MIN_CANDIDATE_COUNT = 5
 
@@ -56,7 +57,9 @@ def correct_word(token: str) -> str:
     upper = token.upper()
     if len(upper) < MIN_WORD_LENGTH or upper in words or upper.isdigit():
         return token
-    if sum(c.isdigit() for c in upper) > 1:
+    # one digit may be an OCR'd letter (``5ELANGOR``); a digit no letter looks like (``UPTOWN3``) is printed
+    digits = [c for c in upper if c.isdigit()]
+    if len(digits) > 1 or (digits and digits[0] not in _LETTER_LIKE_DIGITS):
         return token
     letters = upper.translate(_OCR_DIGITS)
     if letters in words:

@@ -27,13 +27,17 @@ _AMOUNT = (
     rf"(?<![\w.,])(?P<neg>-)?\s?(?P<cur>{_CUR})?\s?(?P<neg2>-)?\s?(?P<num>{{num}})"
     rf"(?![\d%])(?!\s?%)(?:\s?(?P<cur2>{_CUR}))?(?P<neg3>-)?"
 )
-AMOUNT_RE = re.compile(_AMOUNT.format(num=r"\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2}|(?<![^\s\-$])\.\d{2}"))
+AMOUNT_RE = re.compile(
+    _AMOUNT.format(num=r"\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2}|(?<![^\s\-$])\.\d{2}|\d+,\d{2}(?=\s*$)")
+)
 AMOUNT_COMMA_RE = re.compile(_AMOUNT.format(num=r"\d{1,3}(?:\.\d{3})+,\d{2}|\d+,\d{2}"))
-_DIGITISH = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
+# letters OCR reads for digits, inside tokens that are clearly numbers
+DIGITISH = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Q": "0", "U": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
 )
 _COLON_DECIMAL = re.compile(r"(?:RM|\$|€)\s?\d+:\d{2}(?!\d|:)")
-_NUMERIC_TOKEN = re.compile(r"(?<![A-Za-z])[\dOoDQlI|SB]+[.,][\dOoDQlI|SB]{2}(?![A-Za-z]{2})")
+# a number token, also glued to a currency prefix ("RM7.7O")
+_NUMERIC_TOKEN = re.compile(r"(?:(?<=RM)|(?<![A-Za-z]))[\dOoDQUlI|SB]+[.,][\dOoDQUlI|SB]{2}(?![A-Za-z]{2})")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ def fix_digits(text: str) -> str:
 
 def _digits_if_numeric(m: re.Match[str]) -> str:
     token = m.group(0)
-    return token.translate(_DIGITISH) if any(c.isdigit() for c in token) else token
+    return token.translate(DIGITISH) if any(c.isdigit() for c in token) else token
 
 
 def uses_comma_decimal(texts: list[str], currency: str | None) -> bool:

@@ -1,4 +1,5 @@
-"""Summary amounts by keyword and position: total vs subtotal vs rounding vs cash/change, tax, tip, discount.
+"""Summary amounts by keyword and position: total vs subtotal vs rounding vs cash/change, tax, tip,
+service charge, discount.
 
 Each amount on a row is labelled by the words printed just before it on that row (so
 ``TOTAL SAVING: 0.00 TOTAL 6.85`` yields a savings amount and a total), or by the row above when the
@@ -9,32 +10,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from receiptflow.extract.layout import Row
 from receiptflow.extract.numbers import Amount, find_amounts, find_spaced_amount
 
-_T = r"[TLI1][O0]TAL"  # "TOTAL" as OCR prints it (lotal, T0TAL)
+_T = r"[TLI1][O0][TLI1]A[LI1]"  # "TOTAL" as OCR prints it (lotal, T0TAL, tolal, TOTAI)
 _IGNORE = re.compile(
     rf"{_T}\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|NO\b|POINTS?|SAVINGS?|WEIGHT|DISC\w*)|\bQTY\b|"
     r"ITEMS?\s*COUNT|NO\.?\s*OF\s*ITEMS?|POINTS|MEMBER|DEPOSIT|YOU\s*SAVED?|SAVING"
 )
 _SUB = re.compile(
-    r"SUB[\s\-]*[TLI1][O0]T|EXCL|BEFORE\s*(GST|TAX)|W/?O\s*(GST|TAX)|NET\s*AMOUNT\s*EXCL|ZWISCHENSUMME|"
+    r"SUB[\s\-]*[TLI1][O0]T|EXCL|BEFORE\s*(GST|TAX|DISC)|W/?O\s*(GST|TAX)|NET\s*AMOUNT\s*EXCL|ZWISCHENSUMME|"
     rf"SOUS[\s\-]*{_T}|\bNETTO\b|{_T}\s*HT\b"
 )
-_INCL = re.compile(r"INCL|I\w?CLUSIVE|IN\w{1,3}SIVE|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)")
+# "Inclusive" as OCR reads it (Indusive, ctusive); EXCLUSIVE is a subtotal, ruled out before
+_INCL = re.compile(
+    r"[IL1]NCL|I\w?CLUSIVE|IN\w{1,3}SIVE|\w*SIVE\s*(OF\s*)?(GST|TAX)|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)|TERMASUK"
+)
 _TAX_INCLUDED = re.compile(
     r"INCLUDED\s*(GST|TAX|VAT)|(GST|TAX|VAT)\b.*INCLUDED|INCLUDES?\s*(\d+\s*%\s*)?(GST|TAX|VAT)"
 )
 _TOTAL = re.compile(
     rf"{_T}|JUMLAH|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|NETT\b|\bDUE\b|PAYABLE|SUMME|GESAMT|BETRAG|MONTANT|"
-    r"A\s*PAYER|IMPORTE"
+    r"A\s*PAYER|IMPORTE|TO\s*BE\s*PAID|\bTO\s*PAY\b"
 )
 _STRONG_TOTAL = re.compile(
     rf"GRAND|NETT?\s*T|PAYABLE|\bDUE\b|ROUND\w*\s*[TLI1][O0]T|{_T}\s*ROUND|AFTER\s*(ADJ|ROUND)|\(RM\)|\bRM\b|"
-    r"INCL|INCLUSIVE|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|JUMLAH|NET\s*AMOUNT|TTC"
+    r"INCL|INCLUSIVE|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|JUMLAH|NET\s*AMOUNT|TTC|TO\s*BE\s*PAID"
 )
 _FINAL_TOTAL = re.compile(
     rf"GRAND|PAYABLE|{_T}\s*PAY|\bDUE\b|NETT|ROUND\w*\s*[TLI1][O0]T|{_T}\s*(ROUND|AFTER)|A\s*PAYER"
@@ -51,6 +55,13 @@ _PAID = re.compile(
     r"\bCASH\b|\bTEND|\bPAID\b|PAYMENT|\bVISA\b|MASTER|\bCARD\b|CREDIT|DEBIT|AMEX|EFTPOS|TUNAI|RECEIVED|"
     r"\bBAR\b|GEGEBEN|ESP[EÈ]CES|\bCARTE\b|\bKARTE\b"
 )
+# what the customer handed over, even on a row that says TOTAL ("ACCEPTED TOTAL 2.00", training 585)
+_TENDERED = re.compile(r"\bTEND|ACCEPTED|RECEIVED")
+# an amount "inclusive of GST" is the total even without the word TOTAL ("AMT PAID INCL. GST", 397)
+_AMOUNT_INCL = re.compile(r"\w*SIVE\s*(OF\s*)?(GST|TAX)|\bAM(OUN)?T\b|\bSALES\b|\bPAID\b")
+# a service charge is added to the subtotal like a tax (SERVICE CHARGE 10%, SVC CHG, SVR CHRG: 15
+# training receipts)
+_CHARGE = re.compile(r"(SERVICE|\bSVC|\bSVR|\bSRV)\.?\s*(CHARGE|CHRG|CHG)|\bS\.?\s?CHARGE")
 _TABLE_HEAD = re.compile(
     r"(GST|TAX)\s*(SUMMARY|ANALYSIS|CODE)|SUMMARY\s*(GST|TAX)|TAX\s*(RATE|CODE)|\bCODE\b.*%"
 )
@@ -58,6 +69,9 @@ _TABLE_HEAD = re.compile(
 
 _CENT = Decimal("0.01")
 _MAX_ROUNDING = Decimal("0.10")
+# OCR confidence under which a total row's digits are not trusted against the arithmetic (the three
+# readings of the training images: 2 total rows below it, one misread)
+_UNSURE_OCR = 0.7
 
 
 @dataclass(frozen=True)
@@ -79,10 +93,14 @@ def classify(label_text: str) -> tuple[str, float] | None:
         return "ignore", 0.0
     if _SUB.search(t):
         return "subtotal", 0.9
+    if _TENDERED.search(t) and not _CHANGE.search(t):
+        return "paid", 0.8
+    if _CHARGE.search(t):
+        return "charge", 0.9
     has_total = bool(_TOTAL.search(t))
     if _TAX_INCLUDED.search(t):
         return "tax", 0.8
-    if (has_total or re.search(r"IN\w{1,3}SIVE\s*(OF\s*)?(GST|TAX)", t)) and _INCL.search(t):
+    if (has_total or _AMOUNT_INCL.search(t)) and _INCL.search(t):
         return "total", 1.0
     if _ROUNDING.search(t):
         return ("total", 1.0) if has_total and _ROUNDED_TOTAL.search(t) else ("rounding", 0.9)
@@ -150,7 +168,10 @@ def labelled_amounts(rows: Sequence[Row], *, comma_decimal: bool = False) -> lis
                 nxt = rows[i + 1]
                 nxt_amounts = find_amounts(nxt.text, comma_decimal=comma_decimal)
                 if nxt_amounts and classify(nxt.text[: nxt_amounts[0].start]) is None:
-                    out.append(Labelled(found[0], found[1] * 0.8, nxt_amounts[-1], nxt))
+                    # a row holding the amount alone is the label's own value (printed under it);
+                    # an amount among other words is less surely so
+                    alone = len(nxt_amounts) == 1 and nxt.text.strip() == nxt_amounts[0].text
+                    out.append(Labelled(found[0], found[1] * (1.0 if alone else 0.8), nxt_amounts[-1], nxt))
             continue
         prev_end = 0
         row_label: tuple[str, float] | None = None
@@ -179,6 +200,8 @@ class Totals:
     total_rivals: int = 0
     paid_agrees: bool = False
     sum_agrees: bool = False
+    total_largest: bool = False
+    total_conflicts: int = 0
 
 
 def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals:
@@ -197,10 +220,13 @@ def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals
         for f in found
     ]
     roles = {
-        name: best(name) for name in ("subtotal", "tax", "tip", "discount", "rounding", "paid", "change")
+        name: best(name)
+        for name in ("subtotal", "tax", "tip", "charge", "discount", "rounding", "paid", "change")
     }
     totals = [f for f in found if f.label == "total" and f.amount.value > 0]
     total, certainty = _pick_total(totals, roles)
+    if total is not None:
+        total = _settled(total, roles)
     value = total.amount.value if total is not None else None
     paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
     return Totals(
@@ -218,17 +244,53 @@ def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals
         and paid is not None
         and abs(paid.amount.value - _v(change) - value) <= _CENT,
         sum_agrees=value is not None and sub is not None and _adds_up(value, roles),
+        total_largest=value is not None
+        and all(f.amount.value <= value for f in found if f.label not in ("paid", "change")),
+        total_conflicts=_conflicts(value, roles),
     )
 
 
+def _settled(total: Labelled, roles: dict[str, Labelled | None]) -> Labelled:
+    """The total the other summary amounts vouch for, when the chosen one agrees with neither of them:
+    the subtotal when paid - change equals it (OCR misread ``Net Total 85.20`` as 35.20 under
+    ``SubTotal 85.20``, cash 100.20, change 15.00; or a weak ``TAXABLE AMOUNT`` cue was taken), or
+    subtotal + tax (…) when OCR was unsure of the total's row (``TOTAL 2-20`` read at 0.53 for 28.90)."""
+    paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
+    value = total.amount.value
+    settled = paid.amount.value - _v(change) if paid is not None else None
+    if sub is None or _adds_up(value, roles) or (settled is not None and abs(settled - value) <= _CENT):
+        return total
+    if settled is not None and change is not None and abs(sub.amount.value - settled) <= _CENT:
+        return Labelled("total", total.strength, sub.amount, sub.row)
+    tax = roles["tax"]
+    unsure = min((s.confidence for s in total.row.segments), default=1.0) < _UNSURE_OCR
+    if unsure and tax is not None and 0 < tax.amount.value < sub.amount.value:
+        expected = _expected(roles) + _v(roles["rounding"])
+        return Labelled(
+            "total", total.strength, replace(total.amount, value=expected, text=str(expected)), total.row
+        )
+    return total
+
+
 def _adds_up(value: Decimal, roles: dict[str, Labelled | None]) -> bool:
-    """True when subtotal + tax + tip - discount (+ rounding) gives ``value``."""
+    """True when subtotal + tax + tip + service charge - discount (+ rounding) gives ``value``."""
     sub = roles["subtotal"]
     if sub is None:
         return False
-    expected = sub.amount.value + _v(roles["tax"]) + _v(roles["tip"]) - abs(_v(roles["discount"]))
+    expected = _expected(roles)
     return any(
         abs(e - value) <= _CENT for e in (expected, expected + _v(roles["rounding"]), sub.amount.value)
+    )
+
+
+def _expected(roles: dict[str, Labelled | None]) -> Decimal:
+    """subtotal + tax + tip + service charge - discount (0 without a subtotal)."""
+    return (
+        _v(roles["subtotal"])
+        + _v(roles["tax"])
+        + _v(roles["tip"])
+        + _v(roles["charge"])
+        - abs(_v(roles["discount"]))
     )
 
 
@@ -239,7 +301,8 @@ def _v(f: Labelled | None) -> Decimal:
 def _support(c: Labelled, roles: dict[str, Labelled | None]) -> float:
     """Cue strength plus agreement with the other summary amounts."""
     v = c.amount.value
-    s = c.strength
+    # cents printed alone (".15") are the tail of an amount OCR split, not a total
+    s = c.strength - (0.3 if re.match(r"\.\d{2}$", c.amount.text) else 0.0)
     paid, change, rounding = roles["paid"], roles["change"], roles["rounding"]
     if _adds_up(v, roles):
         s += 0.3
@@ -250,6 +313,21 @@ def _support(c: Labelled, roles: dict[str, Labelled | None]) -> float:
     if rounding is not None and c.row.index > rounding.row.index:
         s += 0.3
     return s
+
+
+def _conflicts(value: Decimal | None, roles: dict[str, Labelled | None]) -> int:
+    """How many of the two cross-checks are possible and disagree with ``value``: subtotal (+ tax …),
+    paid - change."""
+    if value is None:
+        return 0
+    paid, change = roles["paid"], roles["change"]
+    sums = roles["subtotal"] is not None and not _adds_up(value, roles)
+    pays = (
+        paid is not None
+        and change is not None
+        and abs(paid.amount.value - change.amount.value - value) > _CENT
+    )
+    return int(sums) + int(pays)
 
 
 def _pick_total(totals: list[Labelled], roles: dict[str, Labelled | None]) -> tuple[Labelled | None, float]:
