@@ -115,6 +115,10 @@ _ADDRESS_SLIPS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[1I|]\.?ot\b"), "Lot"),
     (re.compile(r"^(?!LOT\b|Lot\b)L[.\s]?[OoU0][iIt1T]\b"), "LOT"),
     (re.compile(r"\b(JALAN|TAMAN|Jalan|Taman)(?=[A-Za-z]{3,})"), r"\1 "),
+    # no training address label has a double quote or a dollar sign: a quote is a speck ('DESA "EBRAU'),
+    # a $ before digits an 8 ("$1100 JOHOR BAHRU"; training key 542 on all five image readings)
+    (re.compile(r'"'), ""),
+    (re.compile(r"\$(?=\d)"), "8"),
 )
 
 

@@ -16,7 +16,10 @@ COMPANY_SUFFIX = re.compile(
 LEGAL_SUFFIX = re.compile(r"\b(SDN\.?\s*BHD|BHD|S/B|SB(?=\.?$)|BERHAD|INC|LLC|LTD|LIMITED|GMBH|PLC|CORP)\b")
 NOT_VENDOR = re.compile(
     r"TAX\s*INVOICE|INVOICE|RECEIPT|WELCOME|THANK|CASH\s*BILL|\bTEL\b|\bFAX\b|\bGST\b|REG\b|\bNO\s*:|"
-    r"DATE|TIME|CASHIER|TABLE|ORDER|COPY|@|WWW|HTTP|EMAIL|\bROC\b|^\(?[A-Z]{0,3}\d{5,}"
+    r"DATE|TIME|CASHIER|TABLE|ORDER|COPY|@|WWW|HTTP|EMAIL|\bROC\b|^\(?[A-Z]{0,3}\d{5,}|"
+    # the registration label, also glued or with N read as R ("CompanyNo", "Company ro :"): 3 training
+    # readings took it for the name
+    r"\bCOMPANY\s*[NR][O0]\b"
 )
 ADDRESS_CUE = re.compile(
     r"\b(JALAN|JLN|TAMAN|TMN|LOT|NO\.?|LORONG|LRG|BANDAR|KAWASAN|PERINDUSTRIAN|PLAZA|BLOCK|BLOK|LEVEL|FLOOR|"

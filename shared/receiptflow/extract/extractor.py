@@ -128,24 +128,28 @@ def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence:
 
 
 def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evidence: Evidence) -> None:
+    strict = [(d, row) for row in rows for d in find_dates(row.text, month_first=month_first)]
+    # dates whose separators OCR misread compete too (a faded DATE row against a date elsewhere; on
+    # the training text lines with one separator dropped, +5 of 426), unless the same date is also
+    # printed cleanly; never on expiry or phone rows
+    values = {d.value for d, _ in strict}
+    lenient = [
+        (d, row)
+        for row in rows
+        if not _NOT_DATE.search(row.text)
+        for d in find_dates_lenient(row.text, month_first=month_first)
+        if d.value not in values
+    ]
     scored: list[tuple[float, DateMatch, Row]] = []
-    for row in rows:
-        for d in find_dates(row.text, month_first=month_first):
-            score = d.certainty - 0.01 * row.index
-            if _DATE_LABEL.search(row.text):
-                score += 0.3
-            if find_times(row.text):
-                score += 0.2
-            if _NOT_DATE.search(row.text):
-                score -= 1.0
-            scored.append((score, d, row))
-    if not scored:
-        scored = [
-            (d.certainty - 0.01 * row.index + 0.2 * bool(find_times(row.text)), d, row)
-            for row in rows
-            if not _NOT_DATE.search(row.text)
-            for d in find_dates_lenient(row.text, month_first=month_first)
-        ]
+    for d, row in strict + lenient:
+        score = d.certainty - 0.01 * row.index
+        if _DATE_LABEL.search(row.text):
+            score += 0.3
+        if find_times(row.text):
+            score += 0.2
+        if _NOT_DATE.search(row.text):
+            score -= 1.0
+        scored.append((score, d, row))
     if not scored:
         return
     _, date, row = max(scored, key=lambda s: s[0])

@@ -49,12 +49,17 @@ _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[S5]/[BD8O0]\b"), "S/B"),
     # "SON BHD", "SDN 3HD", "SDN BID", "SDNBHU": 6 misses on the other training OCR readings
     (re.compile(r"\bS[I1L]N(?=\.?\s*B)|\bS[O0]N(?=\.?\s*[B38][HI1][DUO0]\b)"), "SDN"),
-    (re.compile(r"(?<=SDN)(\.?\s*)(?:[BE83][HN][DÒO0U]|B[I1]D)(?=\W|$)"), r"\1BHD"),
+    # "SDN Phd", "SDN BOD", "SDN BHID" on the faded and enlarged readings (3 training names; each
+    # still has another slip elsewhere)
+    (re.compile(r"(?<=SDN)(\.?\s*)(?:[BE83P][HN][DÒO0U]|B[I1O0]D|BH[I1]D)(?=\W|$)"), r"\1BHD"),
     (re.compile(r"(?<=[A-Z]\.)1(?=\.[A-Z])"), "I"),
     (re.compile(r"\bSDN\.?\s*BH[IL1]\b"), "SDN BHD"),
     (re.compile(r"(?<=SDN)(?=BHD)"), " "),
     # a closing bracket read as I before the suffix: "(KLISDN BHD" -> "(KL) SDN BHD"
     (re.compile(r"(\([A-Z]{1,4})[I1L|]\s*(?=SDN\b|SDN\s*BHD)"), r"\1) "),
+    # a short place code in brackets is letters only in the 566 training labels ("(M)", "(KL)", "(SP)"):
+    # a 1 closing it is an OCR'd L ("(K1) SDN BHD", 3 misses on the faded and enlarged readings)
+    (re.compile(r"(?<=\([A-Z])1(?=\))"), "L"),
     # OCR drops the spaces printed around brackets and after a title ("CO.(M)", "MR.D.I.Y.")
     (re.compile(r"(?<=[A-Z0-9.])(?=\()"), " "),
     (re.compile(r"(?<=\))(?=[A-Z0-9])"), " "),
@@ -72,6 +77,10 @@ _SUFFIX_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # OCR reads a printed space as "_" between words ("AIK_HUAT_HARDWARE"); no training label has one
 _UNDERSCORE_SPACE = re.compile(r"(?<=[A-Za-z])_(?=[A-Za-z])")
+# the only words the 566 training labels end with a full stop are short (MR., CO., SDN., BHD., D.):
+# one between two words or after a long word before a bracket or the end is OCR noise ("POLO.KITCH",
+# "ENTERPRISE. (SETIA ALAM)": +1 on the rotated reading, none broken)
+_STRAY_DOT = re.compile(r"(?<=[A-Za-z]{4})\.(?=[A-Za-z]{4})|(?<=[A-Za-z]{5})\.(?=\s*\(|\s*$)")
 # an accounting stamp read on the name's row ("YONG CEN ENTERPRISE POSTED"): on 13 training receipts,
 # in no label
 _STAMP = re.compile(r"\bPOSTED\b", re.I)
@@ -81,7 +90,7 @@ def vendor_name(text: str) -> str:
     """A vendor line without its trailing registration number (``... SDN BHD (139386 X)``), stamps or
     OCR noise after the legal suffix, with OCR slips in the suffix (``S/D`` → ``S/B``, ``SIN BHD`` →
     ``SDN BHD``) and in the spacing (``CASH &CARRY``, ``28S/B``, ``PINGHWAITRADING``) repaired."""
-    name = clean(_STAMP.sub(" ", _UNDERSCORE_SPACE.sub(" ", text)))
+    name = clean(_STAMP.sub(" ", _STRAY_DOT.sub(" ", _UNDERSCORE_SPACE.sub(" ", text))))
     for pattern, repl in _SUFFIX_FIXES:
         name = _upper_sub(pattern, repl, name)
     name = _REG_CUT.sub("", fix_case_slips(name))
@@ -106,8 +115,9 @@ _TRAILING_JUNK = re.compile(r"\s+[^\w\s().&'/-]+\w{0,3}$")
 
 # no training label has a digit after its legal suffix (OCR noise "PRINT EXPERT SDN BHD 2J2", a
 # registration number cut short "... SDN BHD (137", "S/B 273500-U (KJ1)") or starts with a "#" number
-# ("#000002 BAIFU (M) SDN BHD"): 4 misses
-_AFTER_LEGAL_SUFFIX = re.compile(r"\b(BHD|S/B|BERHAD)(\.?)\s*(?:[^\s()]*\d[^()]*|\(\s*\d[^)]*)$", re.I)
+# ("#000002 BAIFU (M) SDN BHD"): 4 misses. The bracket may open on a misread digit ("SDN BHD (U393S6",
+# then the open bracket pulled the address row into the name: +1 on the faded reading)
+_AFTER_LEGAL_SUFFIX = re.compile(r"\b(BHD|S/B|BERHAD)(\.?)\s*(?:[^\s()]*\d[^()]*|\(\s*\w*\d[^)]*)$", re.I)
 _LEADING_NUMBER = re.compile(r"^#\w*\d\w*\s+")
 
 

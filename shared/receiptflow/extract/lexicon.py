@@ -75,12 +75,14 @@ _SPLIT_PAIR = re.compile(r"\b([A-Za-z]{2,}) (?=([A-Za-z]{2,})\b)")
 
 
 def _join_split_words(text: str) -> str:
-    """``BAK ERIES`` → ``BAKERIES``: two unknown pieces that together make a frequent known word."""
+    """``BAK ERIES`` → ``BAKERIES``: two unknown pieces that together make a known word. Any known word
+    will do (``SUL TAN`` → ``SULTAN``, seen 4 times): joining keeps every printed letter, so it is safer
+    than a substitution (training: +1 on the downscaled reading, none broken)."""
     words = lexicon()
 
     def join(m: re.Match[str]) -> str:
         left, right = m.group(1).upper(), m.group(2).upper()
-        if words.get(left + right, 0) >= MIN_CANDIDATE_COUNT and left not in words and right not in words:
+        if left + right in words and left not in words and right not in words:
             return m.group(1)
         return m.group(0)
 
