@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 from receiptflow.adapters.aws.clients import dynamodb_client
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
@@ -592,16 +592,21 @@ def test_aws_unreachable_endpoint_becomes_store_unavailable(aws: AwsResources, c
         store.get_item("b1", "i1")
 
 
+def _transaction_conflict() -> ClientError:
+    """What DynamoDB raises when a concurrent write cancels ``finish_item``'s transaction."""
+    return client_error(
+        "TransactWriteItems",
+        "TransactionCanceledException",
+        CancellationReasons=[{"Code": "TransactionConflict"}, {"Code": "None"}],
+    )
+
+
 def test_aws_transaction_conflicts_are_retried(
     aws: AwsResources, dynamo: DynamoBatchStore, clock: FakeClock
 ) -> None:
     new_batch(dynamo)
     add(dynamo, "b1", "i1")
-    conflict = client_error(
-        "TransactWriteItems",
-        "TransactionCanceledException",
-        CancellationReasons=[{"Code": "TransactionConflict"}, {"Code": "None"}],
-    )
+    conflict = _transaction_conflict()
     flaky = FlakyClient(dynamodb_client(), "transact_write_items", conflict, failures=2)
     worker = DynamoBatchStore(aws.table, cast("DynamoDBClient", flaky), clock=clock)
 
@@ -616,11 +621,7 @@ def test_aws_endless_transaction_conflicts_end_as_store_unavailable(
 ) -> None:
     new_batch(dynamo)
     add(dynamo, "b1", "i1")
-    conflict = client_error(
-        "TransactWriteItems",
-        "TransactionCanceledException",
-        CancellationReasons=[{"Code": "TransactionConflict"}, {"Code": "None"}],
-    )
+    conflict = _transaction_conflict()
     flaky = FlakyClient(dynamodb_client(), "transact_write_items", conflict, failures=1000)
     worker = DynamoBatchStore(aws.table, cast("DynamoDBClient", flaky), clock=clock)
 
