@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     retry_base_seconds: float = 0.5  # full-jitter exponential backoff: random(0, base * 2**n), capped below
     retry_max_wait_seconds: float = 10.0
     fallback_on_unreadable: bool = False  # ask the next provider when one says the image is unreadable
+    fallback_on_throttle: bool = False  # ask the (paid) next provider when one is throttled (backpressure)
     openai_model: str = "gpt-4o-mini"
     openai_secret_name: str | None = None
     openai_max_side_px: int = 1024

@@ -21,10 +21,11 @@ from receiptflow.models.events import (
 )
 from receiptflow.models.fields import DateField, ExtractedField, MoneyField, TextField, TimeField
 from receiptflow.models.receipt import MONEY_FIELDS, SUMMARY_FIELDS, LineItem, Receipt, ReceiptCheck
-from receiptflow.models.scan import ScanError, ScanResult, ScanStatus
+from receiptflow.models.scan import FallbackOutcome, ScanError, ScanResult, ScanStatus
 
 __all__ = [
     "EVENT_ADAPTER",
+    "FallbackOutcome",
     "MONEY_FIELDS",
     "SUMMARY_FIELDS",
     "Batch",
