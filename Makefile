@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint typecheck validate eval bench samples train clean
+.PHONY: install demo test test-fast lint typecheck validate smoke eval bench samples train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ validate: $(STAMP) $(SAM)
 	$(BIN)/python infra/validate_asl.py statemachine/batch.asl.json --template template.yaml
 	$(BIN)/python tools/export_layer_requirements.py --check
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
+
+## Prove the stack in a real AWS account (docs/deploy.md): deploy, one batch over HTTP + WebSocket, the drop
+## folder, delete. Not run in CI. make smoke STACK=rf-smoke [REGION=eu-west-1] [SMOKE_ARGS=--keep|--dry-run]
+PY312 ?= $(HOME)/.pyenv/versions/3.12.1/bin
+smoke: $(STAMP) $(SAM)
+	@test -n "$(STACK)" || (echo "make smoke: give STACK=<stack name>"; exit 2)
+	PATH="$(PY312):$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/python infra/smoke.py --stack $(STACK) --sam $(SAM) \
+		$(if $(REGION),--region $(REGION),) $(SMOKE_ARGS)
 
 ## Accuracy on the shared validation split (see docs/accuracy.md).
 eval: $(STAMP)
