@@ -23,7 +23,8 @@ How it works (everything is driven by the template, nothing names a handler file
    derives from the request.
 5. Every boto3 call the code makes (and every presigned POST it signs) is also recorded on the client side
    and checked **statically** against the same policies with :func:`allowed`. This covers what moto cannot:
-   Textract (stubbed with ``botocore.stub.Stubber``: no request reaches moto), the ``kms:Decrypt`` SSM and
+   Textract (stubbed with ``botocore.stub.Stubber``: no request reaches moto), the API Gateway management
+   API (moto's stage endpoint skips its IAM check), the ``kms:Decrypt`` SSM and
    Secrets Manager make on the caller's behalf, the ``s3:GetObject`` Textract makes with the caller's
    credentials when given an ``S3Object``, the upload a presigned POST authorises, and calls whose
    ``AccessDenied`` the code deliberately survives (the breaker store and result cache fail open, the socket
@@ -530,10 +531,6 @@ class Run:
             for need in needs(call, secret_arns):
                 seen.setdefault(need)
         return list(seen)
-
-    def not_allowed(self, secret_arns: Mapping[str, str] | None = None) -> list[Need]:
-        """Needed permissions the role's policies do not grant (the static check)."""
-        return [n for n in self.needed(secret_arns) if not allowed(self.documents, n)]
 
 
 class IamHarness:
