@@ -29,6 +29,7 @@ from receiptflow.ocr.lines import OcrLine
 
 _MAX_SPAN = 8
 _FUZZY_MIN = 0.8
+_MIN_PART_CHARS = 2
 _MIN_FUZZY_CHARS = 4
 _HEADER_FIELDS = frozenset({"vendor_name", "vendor_address", "vendor_phone"})
 
@@ -137,6 +138,8 @@ def _exact(needle: str, lines: Sequence[OcrLine]) -> list[_Match]:
             position = joined.find(needle)
             if position < 0:
                 continue
+            if len(needle) < _MIN_PART_CHARS and joined != needle:
+                break  # a lone symbol ("$", "€") inside a longer line says nothing about where it was read
             start_owner, end_owner = owners[position], owners[position + len(needle) - 1]
             if start_owner[0] != 0 or end_owner[0] != offset:
                 break  # the match does not need the first line (found on its own) or every line

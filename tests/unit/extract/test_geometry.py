@@ -135,3 +135,13 @@ def test_boxes_are_clipped_to_the_page() -> None:
     assert FieldBox.from_pixels(0, (-5, -5, 700, 50), PAGE) == FieldBox(page=0, x0=0, y0=0, x1=1, y1=0.05)
     assert FieldBox.from_pixels(0, (10, 10, 10, 20), PAGE) is None
     assert FieldBox.from_pixels(0, (1, 1, 2, 2), (0, 0)) is None
+
+
+def test_a_lone_currency_symbol_is_boxed_only_where_it_stands_alone() -> None:
+    lines = layout(["SHOP", "Milk | $2.49", "TOTAL | $ | 2.49"])
+    receipt = Receipt(currency=TextField(value="USD", text="$", confidence=0.9))
+    locate_fields(receipt, lines, [PAGE])
+    assert row_of(receipt.currency.box) == 2
+    alone = Receipt(currency=TextField(value="USD", text="$", confidence=0.9))
+    locate_fields(alone, layout(["SHOP", "Milk | $2.49"]), [PAGE])
+    assert alone.currency.box is None
