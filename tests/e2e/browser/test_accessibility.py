@@ -44,7 +44,8 @@ def serious_violations(browser: Browser) -> list[dict[str, Any]]:
     browser.js(AXE.read_text(encoding="utf-8"))
     violations: list[dict[str, Any]] = browser.js_async(
         "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done([{id: String(e)}]));"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations), e => done([{id: String(e)}]));"
     )
     return [
         {"id": v.get("id"), "impact": v.get("impact"), "nodes": [n.get("target") for n in v.get("nodes", [])]}
