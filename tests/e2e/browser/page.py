@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from tests.proof.serve_process import ServeProcess
 
 T = TypeVar("T")
+DOCS_IMG = Path(__file__).resolve().parents[3] / "docs" / "img"
 
 
 @dataclass
@@ -36,11 +39,15 @@ class Browser:
         self.downloads = downloads
         self.shots = 0
 
-    def shot(self, name: str) -> Path:
-        """Save a screenshot of the page as ``NN-name.png``."""
+    def shot(self, name: str, docs_name: str | None = None) -> Path:
+        """Save a screenshot of the page as ``NN-name.png``; with ``docs_name`` and
+        ``RECEIPTFLOW_UPDATE_SCREENSHOTS=1`` also as ``docs/img/<docs_name>`` (the README's pictures)."""
         self.shots += 1
         path = self.artifacts / f"{self.shots:02d}-{name}.png"
         self.driver.save_screenshot(str(path))
+        if docs_name and os.environ.get("RECEIPTFLOW_UPDATE_SCREENSHOTS") == "1":
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, DOCS_IMG / docs_name)
         return path
 
     def failure_evidence(self) -> None:

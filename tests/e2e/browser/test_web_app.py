@@ -95,7 +95,8 @@ def test_drop_watch_recover_review_correct_export(
     for item in items[:3]:
         card = browser.find(f'#cards .card[data-item="{item["item_id"]}"] dd[data-field="total"]')
         assert (totals[item["source"]] or "—") in card.text
-    browser.shot("batch-complete")
+    browser.wait(lambda: "partially failed" in browser.text("#batch-list"), "the batch list up to date")
+    browser.shot("batch-complete", docs_name="webapp-batch.png")
 
     # review: open the grocery receipt, click its total to highlight where it was read, correct it
     grocery = next(i for i in items if i["source"] == "us_grocery.jpg")
@@ -113,7 +114,7 @@ def test_drop_watch_recover_review_correct_export(
     total_button = browser.find('#review-fields li[data-field="total"] .field-name')
     total_button.click()
     browser.wait(lambda: browser.find_all('#page-boxes .box.active[data-field="total"]'), "the total's box")
-    browser.shot("review-total-highlighted")
+    browser.shot("review-total-highlighted", docs_name="webapp-review.png")
     field = browser.find("#fix-total")
     field.clear()
     field.send_keys("not money" + Keys.ENTER)

@@ -65,9 +65,10 @@ async function problemOf(response) {
 
 export class Api {
   /** baseUrl: "" for this origin, or e.g. https://abc.execute-api.eu-west-1.amazonaws.com */
-  constructor({ baseUrl = "", token }) {
+  constructor({ baseUrl = "", token, socketUrl = "" }) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = token;
+    this.socketUrl = socketUrl;
   }
 
   url(path) {
@@ -75,6 +76,7 @@ export class Api {
   }
 
   wsUrl() {
+    if (this.socketUrl) return this.socketUrl;
     const base = new URL(this.baseUrl || globalThis.location.origin);
     base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
     base.pathname = `${base.pathname.replace(/\/+$/, "")}/v1/ws`;

@@ -5,7 +5,9 @@ import { BatchFeed } from "./events.js";
 import { Review } from "./review.js";
 import { download, el, formatValue, seconds } from "./ui.js";
 
-const STORE = { base: "receiptflow.base", token: "receiptflow.token", threshold: "receiptflow.threshold" };
+const STORE = {
+  base: "receiptflow.base", ws: "receiptflow.ws", token: "receiptflow.token", threshold: "receiptflow.threshold",
+};
 const DEFAULT_THRESHOLD = 0.6;
 const UPLOAD_PARALLEL = 3;
 const RUNNING_POLL_MS = 1500;
@@ -29,11 +31,15 @@ globalThis.receiptflowApp = app; // handle for the browser tests and the console
 
 // --- sign in and settings -------------------------------------------------------------------
 function credentials() {
-  return { base: sessionStorage.getItem(STORE.base) || "", token: sessionStorage.getItem(STORE.token) || "" };
+  return {
+    base: sessionStorage.getItem(STORE.base) || "",
+    ws: sessionStorage.getItem(STORE.ws) || "",
+    token: sessionStorage.getItem(STORE.token) || "",
+  };
 }
 
 async function signIn(base, token) {
-  const api = new Api({ baseUrl: base, token });
+  const api = new Api({ baseUrl: base, token, socketUrl: credentials().ws });
   await api.listBatches(1); // refuses a bad key with 401
   sessionStorage.setItem(STORE.base, base);
   sessionStorage.setItem(STORE.token, token);
@@ -89,8 +95,9 @@ function startFeed() {
 }
 
 function openSettings() {
-  const { base, token } = credentials();
+  const { base, ws, token } = credentials();
   $("settings-base").value = base;
+  $("settings-ws").value = ws;
   $("settings-token").value = token;
   $("settings-threshold").value = String(app.threshold);
   $("settings").showModal();
@@ -98,6 +105,7 @@ function openSettings() {
 
 async function saveSettings() {
   const base = $("settings-base").value.trim();
+  sessionStorage.setItem(STORE.ws, $("settings-ws").value.trim());
   const token = $("settings-token").value.trim();
   const threshold = Number($("settings-threshold").value);
   if (threshold >= 0 && threshold <= 1) {
@@ -173,8 +181,10 @@ function reloadItems() {
     try {
       const [batch, items] = await Promise.all([app.api.getBatch(batchId), app.api.allItems(batchId)]);
       if (!app.batch || app.batch.batch_id !== batchId) return;
+      const changed = app.batch.status !== batch.status;
       app.batch = batch;
       renderBatch();
+      if (changed) refreshBatches();
       for (const item of items) {
         app.items.set(item.item_id, item);
         renderCard(item);
@@ -221,8 +231,10 @@ function isTerminal(status) {
 function onEvent(event) {
   if (!app.batch || event.batch_id !== app.batch.batch_id) return;
   if (event.type === "snapshot") {
+    const was = app.batch.status;
     app.batch = { ...app.batch, ...event.batch };
     renderBatch();
+    if (was !== event.batch.status) refreshBatches();
   } else if (event.type === "progress") {
     app.batch.rate = event.rate;
     app.batch.eta_seconds = event.eta_seconds;
