@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.jsonl
 	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.csv --quiet
 	@echo "results written to demo-results.jsonl and demo-results.csv"
+	@echo "try the web app: .venv/bin/receiptflow serve --dev-key  then open http://127.0.0.1:8000/ and sign in with the printed key"
 
 ## The whole test suite (what CI runs).
 test: $(STAMP)
