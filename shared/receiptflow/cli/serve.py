@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     services, _ = build_local_services(settings, keys)
     app = create_app(services)
     tenants = sorted(set(keys.values()))
-    console.print(f"receiptflow on [bold]http://{args.host}:{args.port}/[/bold] (web app at /, API docs at /docs)")
+    url = f"http://{args.host}:{args.port}/"
+    console.print(f"receiptflow on [bold]{url}[/bold] (web app at /, API docs at /docs)")
     console.print(f"API keys configured for {len(tenants)} tenant(s): {', '.join(tenants)}")
     console.print(f"data in {settings.data_dir}, {settings.workers} scanning worker(s)")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_ping_interval=20)
