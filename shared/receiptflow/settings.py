@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     jwt_audience: str = ""
     jwt_jwks_url: str = ""  # defaults to <issuer>/.well-known/jwks.json
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
+    # signs completion webhooks; empty: `receiptflow serve` keeps a generated one in DATA_DIR/webhook-secret
+    webhook_secret: str = ""
 
     # AWS resources (set by the template's Globals)
     bucket_name: str = ""

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from receiptflow.models.scan import ScanResult
 
@@ -83,8 +83,16 @@ class BatchOptions(BaseModel):
     webhook_url: str | None = Field(
         default=None,
         max_length=2048,
-        description="receives a signed POST when the batch finishes (see docs/webhooks.md)",
+        description="receives a signed POST when the batch finishes (see docs/webhooks.md): https://, "
+        "or http:// to localhost",
     )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_target(cls, url: str | None) -> str | None:
+        from receiptflow.webhooks import check_webhook_url
+
+        return None if url is None else check_webhook_url(url)
 
 
 class Batch(BaseModel):
