@@ -17,6 +17,7 @@ from tests.e2e.browser.page import Browser, ServedApp
 from tests.proof.serve_process import API_KEY, serve
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+MAX_FILE_BYTES = 2_000_000
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -41,8 +42,10 @@ def chromium_paths() -> tuple[str, str] | None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    """``receiptflow serve`` with one scanning worker (so a batch takes long enough to watch)."""
-    with serve(tmp_path_factory.mktemp("serve-data"), workers=1) as server:
+    """``receiptflow serve`` with one scanning worker (so a batch takes long enough to watch) and a 2 MB
+    file limit (so an upload can be refused)."""
+    data_dir = tmp_path_factory.mktemp("serve-data")
+    with serve(data_dir, workers=1, RECEIPTFLOW_MAX_FILE_BYTES=str(MAX_FILE_BYTES)) as server:
         yield ServedApp(url=server.url, key=API_KEY, process=server)
 
 

@@ -116,6 +116,25 @@ class Browser:
         """Pick files with the file input (what a phone's camera or a file dialog does)."""
         self.find("#file-input").send_keys("\n".join(str(p) for p in paths))
 
+    def drop_files(self, paths: list[Path], target: str = "#dropzone") -> None:
+        """Drop files on ``target`` as a drag from the desktop does: real ``File`` objects (read from disk
+        through a scratch file input) in the ``DataTransfer`` of ``dragover`` and ``drop`` events."""
+        self.js(
+            "const i = document.createElement('input'); i.type = 'file'; i.multiple = true;"
+            "i.id = 'test-drop-source'; i.hidden = true; document.body.append(i);"
+        )
+        self.find("#test-drop-source").send_keys("\n".join(str(p) for p in paths))
+        self.js(
+            """const source = document.getElementById('test-drop-source');
+            const data = new DataTransfer();
+            for (const file of source.files) data.items.add(file);
+            const zone = document.querySelector(arguments[0]);
+            for (const type of ['dragover', 'drop'])
+              zone.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
+            source.remove();""",
+            target,
+        )
+
     def card_states(self) -> dict[str, str]:
         """Receipt card → its state (pending, running, succeeded, failed, cancelled), by source name."""
         states: dict[str, str] = self.js(

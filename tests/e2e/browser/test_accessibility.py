@@ -55,8 +55,10 @@ def serious_violations(browser: Browser) -> list[dict[str, Any]]:
 
 
 def open_batch(browser: Browser, batch_id: str) -> None:
-    button = browser.find(f'#batch-list button[data-batch="{batch_id}"]')
-    button.send_keys(Keys.ENTER)
+    selector = f'#batch-list button[data-batch="{batch_id}"]'
+    browser.wait(lambda: browser.find_all(selector), "the batch in the list")
+    browser.js("document.querySelector(arguments[0]).focus()", selector)
+    browser.driver.switch_to.active_element.send_keys(Keys.ENTER)
     browser.wait(lambda: len(browser.find_all("#cards .card")) == 3, "the batch's cards")
     browser.wait(lambda: browser.final_cards(), "final cards")
 

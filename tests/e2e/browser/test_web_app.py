@@ -12,6 +12,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.keys import Keys
 
+from tests.e2e.browser.conftest import MAX_FILE_BYTES
 from tests.e2e.browser.page import Browser, ServedApp
 from tests.proof.serve_process import AUTH
 
@@ -45,7 +46,7 @@ def test_drop_watch_recover_review_correct_export(
     browser.sign_in(served)
     browser.shot("signed-in")
 
-    browser.choose_files(receipts)
+    browser.drop_files(receipts)
     browser.wait(lambda: len(browser.find_all("#upload-list li")) == 4, "four files listed")
     # a thumbnail before upload for each image the browser can show
     assert len(browser.find_all("#upload-list li img")) >= 3
@@ -144,14 +145,47 @@ def test_drop_watch_recover_review_correct_export(
     browser.find("#export-json").click()
     assert CORRECTED_TOTAL in browser.downloaded(".json").read_text(encoding="utf-8")
 
+    # retry the failed item: it is scanned again (and fails again, typed); the correction stays
+    broken = next(i for i in items if i["source"] == "broken.jpg")
+    with httpx.Client(base_url=served.url, headers=AUTH, timeout=30) as api:
+        browser.find("#batch-retry").click()
+
+        def rescanned() -> bool:
+            item = api.get(f"/v1/batches/{batch_id}/items/{broken['item_id']}").json()
+            batch = api.get(f"/v1/batches/{batch_id}").json()
+            return bool(item["updated_at"] != broken["updated_at"] and batch["status"] == "partially_failed")
+
+        browser.wait(rescanned, "the failed item scanned again", timeout=180)
+        again = api.get(f"/v1/batches/{batch_id}/items/{grocery['item_id']}").json()
+    browser.wait(lambda: browser.text("#batch-status") == "partially failed" and browser.final_cards(),
+                 "the page showing the retried batch finished")  # fmt: skip
+    assert browser.card_states()["broken.jpg"] == "failed"
+    assert again["correction"] == {"total": CORRECTED_TOTAL} and again["reviewed"] is True
+
 
 def test_cancel_a_running_batch(browser: Browser, served: ServedApp, tmp_path: Path) -> None:
+    """Six receipts and one file over the server's limit: the refused upload shows its code and can be
+    retried; the batch starts without it; then it is cancelled while it runs."""
     browser.sign_in(served)
-    files = []
+    huge = tmp_path / "huge.pdf"
+    huge.write_bytes(b"%PDF-1.4\n" + b"0" * (MAX_FILE_BYTES + 1000))
+    files = [huge]
     for n, name in enumerate(["us_diner_tip.jpg", "my_kedai_runcit.jpg", "ie_cafe.jpg", "us_bookstore.jpg",
                               "my_mamak_restaurant.jpg", "us_gas_station_photo.jpg"]):  # fmt: skip
         files.append(Path(shutil.copy(SAMPLES / name, tmp_path / f"{n}-{name}")))
     browser.choose_files(files)
+    browser.find("#upload-start").click()
+    refused = '#upload-list li[data-state="failed"]'
+    browser.wait(lambda: browser.find_all(refused) and not browser.find_all('[data-state="uploading"]'),
+                 "the refused upload")  # fmt: skip
+    assert "too_large" in browser.text(refused) and len(browser.find_all('[data-state="done"]')) == 6
+    browser.shot("upload-refused")
+    browser.find(f"{refused} button").click()  # retry: refused again, the same way
+    # the click set the row uploading at once (the retry runs in the click handler): wait for its answer
+    start_enabled = "return !document.querySelector('#upload-start').disabled"
+    browser.wait(lambda: browser.find_all(refused) and browser.js(start_enabled), "the retry refused again")
+    assert "too_large" in browser.text(refused)
+    assert browser.text("#upload-start") == "Start without the failed files"
     browser.find("#upload-start").click()
     browser.wait(lambda: len(browser.find_all("#cards .card")) == 6, "six cards")
     browser.wait(lambda: browser.text("#batch-status") == "running", "the batch running")

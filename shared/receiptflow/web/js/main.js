@@ -172,30 +172,47 @@ async function openBatch(batchId) {
   schedulePoll();
 }
 
-/** Re-read every item of the batch shown (after a snapshot: the snapshot does not carry items). */
+/** Re-read every item of the batch shown (after a snapshot: the snapshot does not carry items). A call
+ * while a reload runs makes it run once more afterwards, so no answer older than the call wins. */
 function reloadItems() {
   if (!app.batch) return Promise.resolve();
-  if (app.reloading) return app.reloading;
+  if (app.reloading) {
+    app.reloadAgain = true;
+    return app.reloading;
+  }
   const batchId = app.batch.batch_id;
   app.reloading = (async () => {
-    try {
-      const [batch, items] = await Promise.all([app.api.getBatch(batchId), app.api.allItems(batchId)]);
-      if (!app.batch || app.batch.batch_id !== batchId) return;
-      const changed = app.batch.status !== batch.status;
-      app.batch = batch;
-      renderBatch();
-      if (changed) refreshBatches();
-      for (const item of items) {
-        app.items.set(item.item_id, item);
-        renderCard(item);
+    do {
+      app.reloadAgain = false;
+      try {
+        const [batch, items] = await Promise.all([app.api.getBatch(batchId), app.api.allItems(batchId)]);
+        if (!app.batch || app.batch.batch_id !== batchId) return;
+        applyBatch(batch);
+        for (const item of items) {
+          app.items.set(item.item_id, item);
+          renderCard(item);
+        }
+      } catch (e) {
+        handleError(e, $("batch-error"));
       }
-    } catch (e) {
-      handleError(e, $("batch-error"));
-    } finally {
-      app.reloading = null;
-    }
-  })();
+    } while (app.reloadAgain);
+  })().finally(() => {
+    app.reloading = null;
+  });
   return app.reloading;
+}
+
+/** Show ``batch`` unless what is shown is newer: every state of a batch carries the seq of the last event
+ * reflected in it (``last_seq``), so an HTTP answer that raced a live event cannot undo it. */
+function applyBatch(batch) {
+  if (app.batch && batch.batch_id === app.batch.batch_id && (batch.last_seq ?? 0) < (app.batch.last_seq ?? 0)) {
+    return false;
+  }
+  const was = app.batch && app.batch.batch_id === batch.batch_id ? app.batch.status : null;
+  app.batch = { ...(app.batch && app.batch.batch_id === batch.batch_id ? app.batch : {}), ...batch };
+  renderBatch();
+  if (was !== null && was !== batch.status) refreshBatches();
+  return true;
 }
 
 function counts() {
@@ -231,11 +248,11 @@ function isTerminal(status) {
 function onEvent(event) {
   if (!app.batch || event.batch_id !== app.batch.batch_id) return;
   if (event.type === "snapshot") {
-    const was = app.batch.status;
-    app.batch = { ...app.batch, ...event.batch };
-    renderBatch();
-    if (was !== event.batch.status) refreshBatches();
-  } else if (event.type === "progress") {
+    applyBatch(event.batch);
+    return;
+  }
+  app.batch.last_seq = Math.max(app.batch.last_seq ?? 0, event.seq);
+  if (event.type === "progress") {
     app.batch.rate = event.rate;
     app.batch.eta_seconds = event.eta_seconds;
     renderBatch({ done: event.done, total: event.total, failed: event.failed, rate: event.rate, eta_seconds: event.eta_seconds });
@@ -525,8 +542,7 @@ async function startScanning() {
 async function batchAction(action) {
   $("batch-error").textContent = "";
   try {
-    app.batch = await action(app.batch.batch_id);
-    renderBatch();
+    applyBatch(await action(app.batch.batch_id));
     await reloadItems();
     refreshBatches();
   } catch (e) {
