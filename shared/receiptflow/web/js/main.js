@@ -597,10 +597,12 @@ function wire() {
     zone.classList.remove("over");
     addFiles([...e.dataTransfer.files]);
   });
-  $("file-input").addEventListener("change", (e) => {
-    addFiles([...e.target.files]);
-    e.target.value = "";
-  });
+  for (const id of ["file-input", "camera-input"]) {
+    $(id).addEventListener("change", (e) => {
+      addFiles([...e.target.files]);
+      e.target.value = "";
+    });
+  }
   $("upload-start").addEventListener("click", startUploads);
   $("upload-clear").addEventListener("click", clearUploads);
   $("refresh-batches").addEventListener("click", refreshBatches);
