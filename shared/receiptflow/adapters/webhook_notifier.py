@@ -44,11 +44,14 @@ class Delivery:
 
 
 class WebhookNotifier:
-    """Signs and POSTs ``batch.completed`` to ``batch.options.webhook_url`` (batches without one: nothing)."""
+    """Signs and POSTs ``batch.completed`` to ``batch.options.webhook_url`` (batches without one: nothing).
+
+    ``secret`` may be a callable, asked on the first delivery (so a server that never sends a webhook
+    never makes a secret file)."""
 
     def __init__(
         self,
-        secret: str,
+        secret: str | Callable[[], str],
         *,
         attempts: int = 6,
         backoff_s: float = 1.0,
@@ -58,9 +61,9 @@ class WebhookNotifier:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not secret:
-            raise ValueError("a webhook secret is required")
-        self._secret = secret
+        self._secret_source = secret
+        self._secret: str | None = None
+        self._secret_lock = threading.Lock()
         self._attempts = max(1, attempts)
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
@@ -88,6 +91,7 @@ class WebhookNotifier:
         if not url:
             return Delivery(delivery_id, delivered=False, attempts=0, status=None, error="no webhook_url")
         body = completion_payload(batch, delivery_id)
+        secret = self.secret()
         status: int | None = None
         error = ""
         with httpx.Client(
@@ -97,7 +101,7 @@ class WebhookNotifier:
                 headers = {
                     "Content-Type": "application/json",
                     "User-Agent": f"receiptflow-webhook/{__version__}",
-                    SIGNATURE_HEADER: sign(self._secret, int(self._clock()), body),
+                    SIGNATURE_HEADER: sign(secret, int(self._clock()), body),
                     DELIVERY_HEADER: delivery_id,
                 }
                 wait = self._backoff(attempt)
@@ -120,6 +124,17 @@ class WebhookNotifier:
             extra={"batch_id": batch.batch_id, "delivery_id": delivery_id, "status": status, "error": error},
         )
         return Delivery(delivery_id, delivered=False, attempts=attempt, status=status, error=error)
+
+    def secret(self) -> str:
+        """The signing secret (a callable source is asked once, on the first delivery)."""
+        with self._secret_lock:
+            if self._secret is None:
+                source = self._secret_source
+                secret = source() if callable(source) else source
+                if not secret:
+                    raise ValueError("a webhook secret is required")
+                self._secret = secret
+            return self._secret
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self._backoff_s * 2 ** (attempt - 1), self._max_backoff_s))

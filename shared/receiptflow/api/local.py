@@ -219,8 +219,11 @@ def build_local_services(settings: Settings, keys: dict[str, str]) -> tuple[ApiS
     cache = SqliteResultCache(db_path) if settings.cache_enabled else None
     hub = EventHub()
     runner = LocalRunner(store, cache, hub, settings, blobs=blobs)
-    secret = settings.webhook_secret or load_or_create_secret(settings.data_dir / SECRET_FILENAME)
-    control = LocalControl(store, hub, runner, WebhookNotifier(secret))
+
+    def webhook_secret() -> str:
+        return settings.webhook_secret or load_or_create_secret(settings.data_dir / SECRET_FILENAME)
+
+    control = LocalControl(store, hub, runner, WebhookNotifier(webhook_secret))
     authenticator = ApiKeyAuthenticator(keys)
 
     def resume() -> None:

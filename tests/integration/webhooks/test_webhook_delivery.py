@@ -83,7 +83,7 @@ def test_batches_without_a_webhook_send_nothing() -> None:
 
 def test_serve_posts_when_a_batch_finishes_and_when_one_is_cancelled(tmp_path: Path) -> None:
     with receiver() as hook, web_app(tmp_path / "data") as (client, _):
-        secret = (tmp_path / "data" / SECRET_FILENAME).read_text(encoding="utf-8").strip()
+        assert not (tmp_path / "data" / SECRET_FILENAME).exists()  # made on the first delivery only
         refused = client.post("/v1/batches", json={"options": {"webhook_url": "http://example.com/h"}},
                               headers=ALPHA)  # fmt: skip
         assert refused.status_code == 422 and "webhook_url" in str(refused.json()["errors"])
@@ -100,6 +100,8 @@ def test_serve_posts_when_a_batch_finishes_and_when_one_is_cancelled(tmp_path: P
         while len(hook.requests) < 2:
             assert time.monotonic() < deadline, f"got {len(hook.requests)} webhook(s)"
             time.sleep(0.1)
+    secret = (tmp_path / "data" / SECRET_FILENAME).read_text(encoding="utf-8").strip()
+    assert (tmp_path / "data" / SECRET_FILENAME).stat().st_mode & 0o077 == 0
     bodies = {r.body for r in hook.requests}
     statuses = sorted(json.loads(b)["status"] for b in bodies)
     assert statuses == ["cancelled", "failed"]

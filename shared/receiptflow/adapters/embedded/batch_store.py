@@ -140,14 +140,20 @@ def _counter_deltas(status: ItemStatus, result: ScanResult | None) -> dict[str, 
 _ADDED_COLUMNS = {"items": {"reviewed_at": "TEXT"}}  # columns newer than the first schema
 
 
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(table, column, type) of every ``_ADDED_COLUMNS`` entry the database lacks."""
+    missing = []
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        missing += [(table, name, kind) for name, kind in columns.items() if name not in present]
+    return missing
+
+
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
     """Bring a database made by an older version up to ``SCHEMA`` (``CREATE TABLE IF NOT EXISTS`` keeps
     an existing table as it was)."""
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
-            if name not in present:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    for table, name, kind in _missing_columns(conn):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 class SqliteBatchStore:
@@ -155,7 +161,8 @@ class SqliteBatchStore:
 
     def __init__(self, db_path: Path) -> None:
         self.db = SqliteDatabase(db_path, SCHEMA)
-        self.db.transaction(_add_missing_columns)
+        if self.db.read(_missing_columns):  # a write lock only when an old database needs the upgrade
+            self.db.transaction(_add_missing_columns)
 
     # --- batches ---------------------------------------------------------------------------------
     def create_batch(self, batch: Batch) -> None:

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
-from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from receiptflow.api.deps import OwnedBatch, Services
@@ -81,6 +80,8 @@ def render_jpeg(data: bytes, services: ApiServices, page: int, max_side: int) ->
     """Page ``page`` of the file as the scanner normalises it, scaled to fit ``max_side``, as JPEG.
 
     Raises the file's intake error (e.g. ``corrupt_image``) and ``NotFoundError`` past the last page."""
+    from PIL import Image  # not at import time: the API Lambda's cold start stays light
+
     from receiptflow.intake.load import load_document
 
     document = load_document(data, settings=services.settings)
