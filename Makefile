@@ -38,7 +38,8 @@ $(UV_STAMP):
 
 ## --locked: fail if uv.lock is stale for pyproject.toml (run `make lock`); --no-build: wheels only.
 $(STAMP): pyproject.toml uv.lock $(UV_STAMP)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --no-build --extra dev --python $(PYTHON) \
+	@echo "uv sync --locked --no-build --extra dev --python $(PYTHON) into $(VENV)"
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --no-build --extra dev --python $(PYTHON) \
 		|| { echo "make install failed (if uv.lock is stale for pyproject.toml: run make lock)"; exit 1; }
 	touch $(STAMP)
 
