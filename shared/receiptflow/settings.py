@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     jwt_jwks_url: str = ""  # defaults to <issuer>/.well-known/jwks.json
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
 
+    # HTTP server (`receiptflow serve`; docs/api.md "Limits and timeouts")
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request line + headers, per request
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)  # longest gap between body bytes
+    http_keepalive_seconds: int = Field(default=5, ge=1)  # idle keep-alive connection
+    http_max_connections: int = Field(default=256, ge=1)  # open HTTP connections; more are closed at once
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)  # request line + headers
+    max_request_bytes: int = Field(default=256 * 1024 * 1024, ge=1)  # one multipart upload request
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1)  # any other request body
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)  # one WebSocket message from a client
+
     # AWS resources (set by the template's Globals)
     bucket_name: str = ""
     table_name: str = ""
