@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from receiptflow.adapters.embedded.worker_limits import apply_worker_limits
 from receiptflow.errors import FileReadError, NotFoundError, ReceiptflowError
 from receiptflow.intake.files import path_from_key, read_regular_file
 from receiptflow.pipeline import Scanner, error_result, sha256_hex
@@ -58,6 +59,7 @@ def init_worker(settings: Settings, cache: ResultCache | None, blobs: BlobStore 
     """Process initializer: ignore Ctrl-C (the main process decides when to stop) and keep the
     settings, cache and blob store (all picklable) for the scanners built on first use."""
     global _state
+    apply_worker_limits(settings)  # exit with the parent, memory cap
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _state = _WorkerState(settings=settings, cache=cache, blobs=blobs)
