@@ -25,7 +25,7 @@ def survivors(processes: list[psutil.Process], within_s: float) -> list[str]:
 
 def _running(process: psutil.Process) -> bool:
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 

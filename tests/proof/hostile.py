@@ -1,0 +1,75 @@
+"""Generators of hostile examples for the proof tests (seeded, so a failure reproduces)."""
+
+from __future__ import annotations
+
+import random
+import string
+
+# Pieces that break terminals, markup parsers, paths and logs.
+NASTY_PIECES = (
+    "[",
+    "]",
+    "[/]",
+    "[bold]",
+    "[/b]",
+    "[link=http://x]",
+    ":smile:",
+    "\x1b[31m",
+    "\x1b]0;title\x07",
+    "\x1b]8;;http://evil\x1b\\",
+    "\x07",
+    "\r",
+    "\t",
+    "\x7f",
+    "\u202e",
+    "\u2066",
+    "\u200b",
+    "\ufeff",
+    "%s",
+    "%n",
+    "{0}",
+    "\\",
+    "é",
+    "🧾",
+    "\u0301",
+)
+
+
+def nasty_names(count: int, seed: int = 12) -> list[str]:
+    """``count`` distinct file names (no ``/`` or NUL) mixing markup, escapes, bidi and plain text."""
+    rng = random.Random(seed)
+    names: set[str] = set()
+    while len(names) < count:
+        parts = [rng.choice(NASTY_PIECES) for _ in range(rng.randint(1, 5))]
+        parts.insert(rng.randint(0, len(parts)), "".join(rng.choices(string.ascii_letters, k=3)))
+        name = "".join(parts).replace("/", "_") + rng.choice([".jpg", ".png", ""])
+        if name not in (".", "..") and len(name.encode()) < 200:
+            names.add(name)
+    return sorted(names)
+
+
+def bad_cursors(count: int, seed: int = 7) -> list[str]:
+    """Cursors that are not item ids (zero-padded digits, at most 20)."""
+    rng = random.Random(seed)
+    fixed = ["zzz", "-1", "1.5", " 1", "1 ", "0x10", "1" * 21, "٣", "00001' OR '1'='1", "%00", "1e3"]
+    extra = []
+    while len(extra) < count:
+        text = "".join(rng.choices(string.printable, k=rng.randint(1, 30)))
+        if not (text.isascii() and text.isdigit() and len(text) <= 20):
+            extra.append(text)
+    return fixed + extra
+
+
+def huge_numbers(seed: int = 3) -> list[int]:
+    """Integers past every bound a client may send."""
+    rng = random.Random(seed)
+    return [
+        10**12,
+        2**31,
+        2**63,
+        2**64 + 1,
+        10**30,
+        -1,
+        -(2**63),
+        *(rng.randint(10**6, 10**18) for _ in range(5)),
+    ]
