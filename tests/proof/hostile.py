@@ -52,7 +52,7 @@ def bad_cursors(count: int, seed: int = 7) -> list[str]:
     """Cursors that are not item ids (zero-padded digits, at most 20)."""
     rng = random.Random(seed)
     fixed = ["zzz", "-1", "1.5", " 1", "1 ", "0x10", "1" * 21, "٣", "00001' OR '1'='1", "%00", "1e3"]
-    extra = []
+    extra: list[str] = []
     while len(extra) < count:
         text = "".join(rng.choices(string.printable, k=rng.randint(1, 30)))
         if not (text.isascii() and text.isdigit() and len(text) <= 20):

@@ -100,8 +100,8 @@ def test_client_numbers_are_bounded_and_the_contract_holds(tmp_path: Path) -> No
             response = client.post("/v1/batches", json={"options": {"provider": provider}})
             assert response.status_code == 422, provider
         assert len(client.get("/v1/batches").json()) == count
-        for provider in ("local", None):
-            assert client.post("/v1/batches", json={"options": {"provider": provider}}).status_code == 201
+        for known in ("local", None):
+            assert client.post("/v1/batches", json={"options": {"provider": known}}).status_code == 201
 
 
 def test_resuming_events_always_ends_caught_up_also_after_a_restart(tmp_path: Path) -> None:
