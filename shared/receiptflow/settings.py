@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     # HTTP server (`receiptflow serve`; docs/api.md "Limits and timeouts")
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request line + headers, per request
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)  # longest gap between body bytes
+    http_min_body_bytes_per_second: float = Field(default=1024.0, ge=0)  # average, once past the timeout
     http_keepalive_seconds: int = Field(default=5, ge=1)  # idle keep-alive connection
     http_max_connections: int = Field(default=256, ge=1)  # open HTTP connections; more are closed at once
     http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)  # request line + headers

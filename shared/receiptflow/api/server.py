@@ -8,8 +8,10 @@ subclass of uvicorn's h11 protocol that adds, per connection:
 
 - a **header deadline**: the request line and headers must be complete within ``header_timeout_s`` of the
   connection (or of the previous response); otherwise the connection is closed;
-- a **body idle timeout**: while a request body is being received, a gap of ``body_timeout_s`` without a
-  byte closes the connection (not counted while the app itself has paused reading);
+- a **body timeout**: while a request body is being received, a gap of ``body_timeout_s`` without a
+  byte closes the connection, and so does an average below ``min_body_rate`` bytes/s once the body has
+  taken longer than ``body_timeout_s`` (a trickle of one byte a second); time during which the app
+  itself paused reading is not held against the client;
 - a **connection cap**: past ``max_connections`` open HTTP connections, new ones are closed at once
   (requests beyond ``limit_concurrency`` get uvicorn's 503).
 
@@ -30,13 +32,23 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 ASGIApp = Any
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|access_token|api_key|apikey|key)=)[^&\s\"']*")
 REDACTED = "[redacted]"
+_SECRETS = (
+    # credential-like query parameters: ?token=, &access_token=, ...
+    re.compile(r"(?i)([?&](?:token|access_token|api_key|apikey|key)=)[^&\s\"']*"),
+    # headers as the WebSocket library logs them at debug level
+    re.compile(r"(?i)((?:authorization|proxy-authorization|cookie|x-api-key)\s*[:=]\s*)[^\r\n]*"),
+    re.compile(r"(?i)(\bbearer[\s,]+)[^\s,'\"]+"),
+    re.compile(r"(?i)(receiptflow\.bearer\s*,\s*)[^\s,'\"]+"),
+)
 
 
 def redact(text: str) -> str:
-    """``text`` with the values of credential-like query parameters replaced by ``[redacted]``."""
-    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+    """``text`` with credentials (query parameters, auth headers, the bearer subprotocol's key)
+    replaced by ``[redacted]``."""
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
 
 
 class RedactSecrets(logging.Filter):
@@ -51,7 +63,9 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def install_log_redaction(logger_names: tuple[str, ...] = ("uvicorn.access", "uvicorn.error")) -> None:
+def install_log_redaction(
+    logger_names: tuple[str, ...] = ("uvicorn.access", "uvicorn.error", "websockets", "uvicorn"),
+) -> None:
     """Add :class:`RedactSecrets` to uvicorn's loggers and their handlers (idempotent)."""
     for name in logger_names:
         logger = logging.getLogger(name)
@@ -62,12 +76,14 @@ def install_log_redaction(logger_names: tuple[str, ...] = ("uvicorn.access", "uv
 
 
 def guarded_protocol(
-    *, header_timeout_s: float, body_timeout_s: float, max_connections: int
+    *, header_timeout_s: float, body_timeout_s: float, min_body_rate: float, max_connections: int
 ) -> type[H11Protocol]:
-    """A uvicorn h11 protocol class with a header deadline, a body idle timeout and a connection cap."""
+    """A uvicorn h11 protocol class with a header deadline, body timeouts and a connection cap."""
 
     class GuardedH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
+        _body_started: float | None = None
+        _body_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             if len(self.connections) >= max_connections:
@@ -87,6 +103,19 @@ def guarded_protocol(
             if not hasattr(self, "flow"):
                 return  # a refused connection
             super().data_received(data)
+            if self.conn.their_state is h11.SEND_BODY:
+                now = self.loop.time()
+                if self._body_started is None:
+                    self._body_started, self._body_bytes = now, 0
+                self._body_bytes += len(data)
+                if self.flow.read_paused:  # it sends faster than the app reads: not a slow client
+                    self._body_bytes = max(self._body_bytes, 1 << 62)
+                elapsed = now - self._body_started
+                if elapsed > body_timeout_s and self._body_bytes < min_body_rate * elapsed:
+                    self._close("sent its request body too slowly")
+                    return
+            else:
+                self._body_started = None
             self._rearm()
 
         def on_response_complete(self) -> None:
@@ -122,8 +151,12 @@ def guarded_protocol(
                 self._arm(body_timeout_s)  # the app is not reading: not the client's fault
                 return
             if state in (h11.IDLE, h11.SEND_BODY):
-                self.logger.warning("closing a connection that sent its request too slowly")
-                self.transport.close()
+                self._close("sent its request too slowly")
+
+        def _close(self, why: str) -> None:
+            self._disarm()
+            self.logger.warning("closing a connection that %s", why)
+            self.transport.close()
 
     return GuardedH11Protocol
 

@@ -124,9 +124,10 @@ def run(args: argparse.Namespace) -> int:
         http=guarded_protocol(
             header_timeout_s=settings.http_header_timeout_seconds,
             body_timeout_s=settings.http_body_timeout_seconds,
+            min_body_rate=settings.http_min_body_bytes_per_second,
             max_connections=settings.http_max_connections,
         ),
-        limit_concurrency=settings.http_max_connections,
+        limit_concurrency=settings.http_max_connections + 1,  # requests past it get 503
         timeout_keep_alive=settings.http_keepalive_seconds,
         h11_max_incomplete_event_size=settings.http_max_header_bytes,
     )
