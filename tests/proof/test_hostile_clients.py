@@ -42,8 +42,10 @@ def _closed_by_server(sock: socket.socket) -> bool:
 
 
 def test_slowloris_headers_and_bodies_are_cut_off_and_connections_capped(tmp_path: Path) -> None:
-    flags = ("--max-connections", str(MAX_CONNECTIONS), "--header-timeout", str(HEADER_TIMEOUT_S))
-    flags += ("--body-timeout", str(BODY_TIMEOUT_S))
+    flags = ("--max-connections", str(MAX_CONNECTIONS), "--header-timeout", str(HEADER_TIMEOUT_S)) + (
+        "--body-timeout",
+        str(BODY_TIMEOUT_S),
+    )
     with serve(tmp_path / "data", workers=1, args=flags) as server:
         host, port = "127.0.0.1", urlsplit(server.url).port or 0
         # GIVEN hundreds of clients that send their headers a few bytes at a time, and some that
@@ -112,7 +114,7 @@ def test_the_api_key_never_reaches_the_logs(tmp_path: Path) -> None:
         # AND the documented ways: the WebSocket subprotocol (only the marker is echoed) and the header
         with connect(ws_url, subprotocols=["receiptflow.bearer", API_KEY], open_timeout=10) as ws:  # type: ignore[list-item]
             assert ws.subprotocol == "receiptflow.bearer"
-            assert API_KEY not in str(ws.response.headers)
+            assert ws.response is not None and API_KEY not in str(ws.response.headers)
             ws.send(f'{{"action": "subscribe", "batch_id": "{batch_id}"}}')
             assert '"snapshot"' in str(ws.recv(timeout=10))
         with connect(ws_url, additional_headers=AUTH, open_timeout=10) as ws:
