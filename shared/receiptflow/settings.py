@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # intake limits
     max_file_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 120_000_000
+    # estimated peak memory of decoding one page (intake.raster.decode_bytes); docs/performance.md
+    max_decode_mb: int = Field(default=512, ge=1)
     max_pages: int = 10
     min_side_px: int = 16
 
