@@ -73,3 +73,33 @@ def huge_numbers(seed: int = 3) -> list[int]:
         -(2**63),
         *(rng.randint(10**6, 10**18) for _ in range(5)),
     ]
+
+
+def _jpeg_declaring(width: int, height: int, progressive: bool, keep: int, eoi: bool) -> bytes:
+    """A real small JPEG whose frame header is patched to declare ``width``x``height``, cut ``keep``
+    bytes into its image data (optionally with an EOI marker after the cut)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(buffer, format="JPEG", progressive=progressive)
+    data = bytearray(buffer.getvalue())
+    sof = data.find(b"\xff\xc2" if progressive else b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    scan = data.find(b"\xff\xda")
+    start = scan + 2 + int.from_bytes(data[scan + 2 : scan + 4], "big")
+    return bytes(data[: start + keep]) + (b"\xff\xd9" if eoi else b"")
+
+
+def truncated_jpegs(count: int, seed: int = 110) -> dict[str, bytes]:
+    """JPEGs declaring up to ~110 Mpx that hold only a few bytes of image data (with and without an
+    EOI marker after the cut, baseline and progressive)."""
+    rng = random.Random(seed)
+    out = {"declares_110mpx.jpg": _jpeg_declaring(10_000, 11_000, False, 200, True)}
+    while len(out) < count:
+        width, height = rng.randint(1500, 11_000), rng.randint(1500, 10_900)
+        progressive, eoi, keep = rng.random() < 0.5, rng.random() < 0.7, rng.randint(0, 4000)
+        name = f"trunc_{width}x{height}_{'p' if progressive else 'b'}{'_eoi' if eoi else ''}.jpg"
+        out[name] = _jpeg_declaring(width, height, progressive, keep, eoi)
+    return out
