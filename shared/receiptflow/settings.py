@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # local runner
     workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
     # RLIMIT_DATA of each scanning worker (docs/performance.md "Hostile inputs"); 0 = no cap
-    worker_memory_limit_mb: int = Field(default=1536, ge=0)
+    worker_memory_limit_mb: int = Field(default=1280, ge=0)
 
     # API
     api_keys: str = ""  # "tenantA:keyA,tenantB:keyB"
