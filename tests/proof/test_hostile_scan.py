@@ -192,3 +192,49 @@ def test_a_file_swapped_for_a_fifo_mid_batch_cannot_block_it(tmp_path: Path) -> 
     assert sorted(Path(s).name for s in rows) == names
     assert set(rows.values()) <= {None, "not_a_regular_file"}
     assert all(rows[f"in/{name}"] is None for name in names[:2])
+
+
+def _without_root_file_access() -> list[str]:
+    """A command prefix under which permission bits apply (root reads everything otherwise)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: permission bits cannot be tested")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_unreadable_folders_and_files_are_rows(tmp_path: Path) -> None:
+    # GIVEN a folder with a readable receipt, a file nobody may read and folders nobody may list
+    folder = tmp_path / "in"
+    (good,) = write_receipts(folder, 1)
+    expected: dict[str, str | None] = {f"in/{good}": None}
+    shutil.copy(folder / good, folder / "secret.png")
+    (folder / "secret.png").chmod(0)
+    expected["in/secret.png"] = "file_unreadable"
+    for name in ("locked", "deeper/locked too"):
+        locked = folder / name
+        locked.mkdir(parents=True)
+        shutil.copy(folder / good, locked / "hidden_inside.png")
+        locked.chmod(0)
+        expected[f"in/{name}"] = "folder_unreadable"
+    out = tmp_path / "out.jsonl"
+    try:
+        # WHEN it is scanned where permission bits apply
+        proc = subprocess.run(
+            [
+                *_without_root_file_access(),
+                *scan_cmd(folder, "--data-dir", tmp_path / "data", "--out", out, "--quiet"),
+            ],
+            env=ENV,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=SCAN_TIMEOUT_S,
+        )
+    finally:
+        for name in ("locked", "deeper/locked too"):
+            (folder / name).chmod(0o755)
+    # THEN each is a row with its typed error and the batch completed
+    assert proc.returncode == 0, proc.stderr
+    assert _rows(out) == expected
