@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_pixels: int = 120_000_000
     # estimated peak memory of decoding one page (intake.raster.decode_bytes); docs/performance.md
     max_decode_mb: int = Field(default=512, ge=1)
+    # objects one PDF page may draw (nested form XObjects counted with what they draw)
+    max_pdf_objects: int = Field(default=200_000, ge=1)
     max_pages: int = 10
     min_side_px: int = 16
 
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
     # local runner
     workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
     # RLIMIT_DATA of each scanning worker (docs/performance.md "Hostile inputs"); 0 = no cap
-    worker_memory_limit_mb: int = Field(default=1280, ge=0)
+    worker_memory_limit_mb: int = Field(default=1536, ge=0)
 
     # API
     api_keys: str = ""  # "tenantA:keyA,tenantB:keyB"

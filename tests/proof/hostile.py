@@ -103,3 +103,35 @@ def truncated_jpegs(count: int, seed: int = 110) -> dict[str, bytes]:
         name = f"trunc_{width}x{height}_{'p' if progressive else 'b'}{'_eoi' if eoi else ''}.jpg"
         out[name] = _jpeg_declaring(width, height, progressive, keep, eoi)
     return out
+
+
+def fan_out_pdf(levels: int, fan: int) -> bytes:
+    """A one-page PDF of a few KB whose form XObjects nest ``levels`` deep, each drawing the next one
+    ``fan`` times: the page draws ``fan ** (levels - 1)`` leaf objects."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]"
+        b" /Resources << /XObject << /X0 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length 6 >>\nstream\n/X0 Do\nendstream",
+    ]
+    for level in range(levels):
+        if level == levels - 1:
+            body, resources = b"0 0 m 1 1 l S", b""
+        else:
+            body = b" ".join([b"q /X Do Q"] * fan)
+            resources = b"/Resources << /XObject << /X %d 0 R >> >>" % (6 + level)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 200] %s /Length %d >>\nstream\n%s\nendstream"
+            % (resources, len(body), body)
+        )
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out

@@ -1,5 +1,6 @@
-"""End to end: images that expand in memory, and JPEGs that declare more image than they hold, through
-``receiptflow scan`` (two workers, memory sampled) and through the state machine's scan Lambda.
+"""End to end: images and PDFs that expand in memory, and JPEGs that declare more image than they
+hold, through ``receiptflow scan`` (two workers, memory sampled) and through the state machine's scan
+Lambda.
 
 Each is a typed row: a truncated JPEG is ``corrupt_image`` (never a blank page read as
 ``no_text_found``); an image whose decoding would pass the per-item decode budget is ``resource_limit``
@@ -20,7 +21,8 @@ from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
 from receiptflow.models import ScanResult
 
 from bench.memory import MB, PeakTreeRss
-from tests.proof.hostile import truncated_jpegs
+from tests.local.receipts import write_receipts
+from tests.proof.hostile import fan_out_pdf, truncated_jpegs
 from tests.proof.scanning import SCAN_TIMEOUT_S, clean_env, scan_cmd
 from tests.serverless.stack import Stack, serverless_stack
 from tests.serverless.test_batch_workflow_e2e import drop_folder, start_from_inbox, stub_textract
@@ -54,6 +56,8 @@ def expanding_images() -> dict[str, tuple[bytes, str]]:
         # 16-bit grey at 80 Mpx
         "png_gray16_80mpx.png": (_encode(Image.new("I;16", (10_000, 8_000)), "PNG"), "resource_limit"),
     }
+    # nested form XObjects: 10**5 drawn objects from 2 KB of PDF, refused before rendering
+    over["pdf_forms_fan_out.pdf"] = (fan_out_pdf(6, 10), "resource_limit")
     under = {
         # just under the budget: decoded, read as blank (no text)
         "png_rgb_100mpx.png": (_encode(Image.new("RGB", (10_000, 10_000), "white"), "PNG"), "no_text_found"),
@@ -126,3 +130,30 @@ def test_truncated_and_expanding_images_through_the_scan_lambda(
     assert execution["status"] == "SUCCEEDED", execution
     items = DynamoBatchStore(stack.table).list_items(started["batch_id"], limit=1000)
     assert {i.source: i.result.error.code if i.result and i.result.error else None for i in items} == expected
+
+
+def test_a_pdf_that_explodes_while_loading_is_stopped_by_the_worker_cap(tmp_path: Path) -> None:
+    # GIVEN a 2.6 KB PDF whose nested forms draw 10**6 objects (PDFium needs ~1.8 GB just to load the
+    # page, before anything can be counted), beside a receipt
+    folder = tmp_path / "in"
+    (good,) = write_receipts(folder, 1)
+    (folder / "forms_bomb.pdf").write_bytes(fan_out_pdf(7, 10))
+    out = tmp_path / "out.jsonl"
+    cap_mb = 1024
+    # WHEN it is scanned by workers capped at 1 GiB
+    proc = subprocess.Popen(
+        scan_cmd(folder, "--data-dir", tmp_path / "data", "--workers", "1", "--out", out, "--quiet"),
+        cwd=tmp_path,
+        env=clean_env(RECEIPTFLOW_PROVIDER="local", RECEIPTFLOW_WORKER_MEMORY_LIMIT_MB=str(cap_mb)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with PeakTreeRss(proc.pid) as rss:
+        _, stderr = proc.communicate(timeout=SCAN_TIMEOUT_S)
+    # THEN the worker was stopped at its cap (replaced, the item retried once) and the batch went on
+    assert proc.returncode == 0, stderr
+    rows = [ScanResult.model_validate_json(line) for line in out.read_text().splitlines()]
+    codes = {Path(r.source).name: r.error.code if r.error else None for r in rows}
+    assert codes == {"forms_bomb.pdf": "worker_crashed", good: None}
+    assert rss.peak_single_bytes / MB < cap_mb + 128
