@@ -6,8 +6,8 @@ Every regular file is an item, dot-files included, its type decided by content, 
 links, link loops, links leading out of the scanned folder and folders that cannot be listed are error
 rows (``not_a_regular_file``, ``dangling_symlink``, ``symlink_loop``, ``symlink_outside_root``,
 ``folder_unreadable``); hidden folders such as ``.git`` and links to folders already walked are skipped,
-and the summary says how many. Names are printed as text (``receiptflow.cli.text.safe``). The batch id is a hash of the sorted
-absolute file paths, the provider and the cache mode, so running the same command again resumes the same
+and the summary says how many. Names are printed as text (``receiptflow.cli.text.safe``).
+The batch id is a hash of the sorted absolute file paths, the provider and the cache mode, so running the same command again resumes the same
 batch (also after ``kill -9``): finished items come from the store, the rest are scanned. A new batch
 over files already seen (copies, other paths) is answered from the content-hash cache.
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
