@@ -7,13 +7,15 @@ links, link loops, links leading out of the scanned folder and folders that cann
 rows (``not_a_regular_file``, ``dangling_symlink``, ``symlink_loop``, ``symlink_outside_root``,
 ``folder_unreadable``); hidden folders such as ``.git`` and links to folders already walked are skipped,
 and the summary says how many. Names are printed as text (``receiptflow.cli.text.safe``).
-The batch id is a hash of the sorted absolute file paths, the provider and the cache mode, so running the same command again resumes the same
-batch (also after ``kill -9``): finished items come from the store, the rest are scanned. A new batch
-over files already seen (copies, other paths) is answered from the content-hash cache.
+The batch id is a hash of the sorted absolute file paths, the provider and the cache mode, so running
+the same command again resumes the same batch (also after ``kill -9``): finished items come from the
+store, the rest are scanned. A new batch over files already seen (copies, other paths) is answered from
+the content-hash cache.
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
-rows), 130 after Ctrl-C, 2 on usage errors, 1 when the database stayed unavailable (rerun to resume).
+rows), 130 after Ctrl-C, 2 on usage errors (one ``error:`` line: bad ``--workers``, a path that does
+not exist, an ``--out`` that is a folder or cannot be written), 1 when the database stayed unavailable (rerun to resume).
 """
 
 from __future__ import annotations
