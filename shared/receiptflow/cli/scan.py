@@ -15,7 +15,8 @@ Output: a progress bar on stderr, a summary table at the end (stdout, or stderr 
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
 rows), 130 after Ctrl-C, 2 on usage errors (one ``error:`` line: bad ``--workers``, a path that does
-not exist, an ``--out`` that is a folder or cannot be written), 1 when the database stayed unavailable (rerun to resume).
+not exist, an ``--out`` that is a folder or cannot be written), 1 when the database stayed unavailable
+(rerun to resume).
 """
 
 from __future__ import annotations
