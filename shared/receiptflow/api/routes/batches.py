@@ -9,7 +9,7 @@ import uuid
 import weakref
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
 from receiptflow.api.deps import OwnedBatch, Services, Tenant
 from receiptflow.api.schemas import BatchCreate, BatchCreated, BatchView, UploadAccepted
@@ -55,9 +55,9 @@ def create_batch(
     body: BatchCreate, request: Request, response: Response, tenant: Tenant, services: Services
 ) -> BatchCreated:
     """Create a batch; returns it with the upload targets for its files (``Location``: the batch)."""
-    specs = body.file_specs()
-    if len(specs) > services.settings.max_files_per_batch:
+    if body.announced > services.settings.max_files_per_batch:  # before anything is built for them
         raise LimitExceededError(f"at most {services.settings.max_files_per_batch} files per batch")
+    specs = body.file_specs()
     batch = Batch(
         batch_id=uuid.uuid4().hex,
         tenant_id=tenant,
@@ -73,9 +73,11 @@ def create_batch(
 
 
 @router.get("")
-def list_batches(tenant: Tenant, services: Services, limit: int = 50) -> list[BatchView]:
-    """The caller's batches, newest first."""
-    return [batch_view(b) for b in services.store.list_batches(tenant, limit=max(1, min(limit, 200)))]
+def list_batches(
+    tenant: Tenant, services: Services, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[BatchView]:
+    """The caller's batches, newest first (``limit`` 1..200)."""
+    return [batch_view(b) for b in services.store.list_batches(tenant, limit=limit)]
 
 
 @router.get("/{batch_id}", name="get_batch")
