@@ -44,6 +44,9 @@ def test_drop_watch_recover_review_correct_export(
     browser: Browser, served: ServedApp, receipts: list[Path]
 ) -> None:
     browser.sign_in(served)
+    # the key travels in the WebSocket subprotocol, never in a URL
+    assert browser.js("return window.receiptflowApp.feed.authMode") == "subprotocol"
+    assert "token=" not in browser.js("return window.receiptflowApp.feed.socket.url")
     browser.shot("signed-in")
 
     browser.drop_files(receipts)
