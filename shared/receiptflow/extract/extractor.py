@@ -18,10 +18,10 @@ from receiptflow.extract.items import find_items
 from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
-from receiptflow.extract.numbers import detect_currency, uses_comma_decimal
 from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
 from receiptflow.models import DateField, MoneyField, Receipt, TextField, TimeField
+from receiptflow.money import detect_currency, infer_convention
 from receiptflow.ocr.lines import OcrLine
 
 Evidence = dict[str, dict[str, float]]
@@ -73,8 +73,8 @@ def read_receipt(
     month_first = code == "USD" or bool(_US_CUES.search(receipt.raw_text))
     _set_date_time(receipt, rows, month_first, evidence)
 
-    comma_decimal = uses_comma_decimal(texts, code)
-    totals = choose_totals(rows, comma_decimal=comma_decimal)
+    convention = infer_convention(texts, code)
+    totals = choose_totals(rows, convention=convention)
     _set_money(receipt, totals, code, evidence)
 
     phone, phone_conf = find_phone(rows)
@@ -89,7 +89,7 @@ def read_receipt(
         receipt.payment_method = TextField(value=method, text=method_text, confidence=method_conf)
 
     item_start = max(header.vendor_rows, default=-1) + 1
-    receipt.line_items = find_items(rows, item_start, summary_start, comma_decimal=comma_decimal)
+    receipt.line_items = find_items(rows, item_start, summary_start, convention=convention)
     return receipt, evidence
 
 
