@@ -11,9 +11,9 @@ Each set is read from ``ocr`` (cached OCR of its images) and/or ``gt`` (the labe
 their boxes, confidence 1.0; SROIE keys without an image exist only as ``gt``). Held-out sets are
 scored only with ``--held-out``, and their errors are never printed.
 
-    .venv/bin/python tools/extract_harness.py                      # dev sets, both sources
-    .venv/bin/python tools/extract_harness.py --errors total --sets wild-dev --sources ocr
-    .venv/bin/python tools/extract_harness.py --held-out           # every set, for reports
+    .venv/bin/python -m tools.extract_harness                      # dev sets, both sources
+    .venv/bin/python -m tools.extract_harness --errors total --sets wild-dev --sources ocr
+    .venv/bin/python -m tools.extract_harness --held-out           # every set, for reports
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from typing import Any
 from receiptflow.evaluation.scoring import normalise_text, parse_total
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.ocr.lines import OcrLine
+
+from tools import receipt_variants
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared beside the repository (the main checkout), else beside the worktrees' parent
@@ -91,9 +93,22 @@ def _cached_lines(raw: list[list[Any]]) -> list[OcrLine]:
 
 
 def examples(
-    name: str, sources: Sequence[str], data_dir: Path = SHARED, cache: Path = DEFAULT_CACHE
+    name: str,
+    sources: Sequence[str],
+    data_dir: Path = SHARED,
+    cache: Path = DEFAULT_CACHE,
+    variants: Sequence[str] = (),
 ) -> Iterator[Example]:
-    """Every receipt of set ``name`` from each of ``sources`` ("ocr": cached OCR, "gt": text lines)."""
+    """Every receipt of set ``name`` from each of ``sources`` ("ocr": cached OCR, "gt": text lines),
+    and each of its ``variants`` (``receipt_variants``: source "gt+foreign" …)."""
+    for ex in _examples(name, sources, data_dir, cache):
+        yield ex
+        for v in variants:
+            lines = receipt_variants.variant(v, ex.lines, ex.key)
+            yield Example(ex.dataset, ex.key, f"{ex.source}+{v}", lines, ex.pages, ex.truth)
+
+
+def _examples(name: str, sources: Sequence[str], data_dir: Path, cache: Path) -> Iterator[Example]:
     dataset = name.split("-")[0]
     for key in set_keys(name, data_dir):
         truth = _gt(dataset, key, data_dir)
@@ -191,6 +206,7 @@ def run(
     cache: Path,
     limit_errors: int,
     dump: Path | None = None,
+    variants: Sequence[str] = (),
 ) -> dict[str, Tally]:
     """Extract and score every example; print misses of ``errors`` (dev sets only)."""
     from receiptflow.extract.extractor import extract_receipt
@@ -199,9 +215,9 @@ def run(
     out = dump.open("w") if dump else None
     for name in sets:
         for source in sources:
-            tally = tallies.setdefault(f"{name}/{source}", Tally())
             shown = 0
-            for ex in examples(name, [source], data_dir, cache):
+            for ex in examples(name, [source], data_dir, cache, variants):
+                tally = tallies.setdefault(f"{name}/{ex.source}", Tally())
                 start = time.perf_counter()
                 receipt = extract_receipt(ex.lines, page_sizes=ex.pages)
                 seconds = time.perf_counter() - start
@@ -214,11 +230,11 @@ def run(
                         "company": receipt.vendor_name.text,
                         "address": receipt.vendor_address.text,
                     }
-                    out.write(json.dumps({"id": f"{name}/{source}/{ex.key}", "ok": result, "pred": preds}))
+                    out.write(json.dumps({"id": f"{name}/{ex.source}/{ex.key}", "ok": result, "pred": preds}))
                     out.write("\n")
                 if errors and name in DEV_SETS and result.get(errors) is False and shown < limit_errors:
                     shown += 1
-                    print(f"--- {name}/{source} {ex.key}: {errors} {_describe(errors, ex, receipt)}")
+                    print(f"--- {name}/{ex.source} {ex.key}: {errors} {_describe(errors, ex, receipt)}")
     if out is not None:
         out.close()
     return tallies
@@ -248,6 +264,9 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--data", type=Path, default=SHARED)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--variants", default="", help="also read each receipt as these variants: foreign, unknown"
+    )
     parser.add_argument("--dump", type=Path, help="write each dev receipt's predictions here (JSON lines)")
     args = parser.parse_args(argv[1:])
     sets = [s for s in args.sets.split(",") if s]
@@ -267,6 +286,7 @@ def main(argv: Sequence[str]) -> int:
         cache=args.cache,
         limit_errors=args.limit_errors,
         dump=args.dump,
+        variants=[v for v in args.variants.split(",") if v],
     )
     print(f"{'set/source':<16} {'n':>4} " + " ".join(f"{f[:8]:>8}" for f in FIELDS) + "  ms/rec wrong>=.9")
     for name, tally in tallies.items():

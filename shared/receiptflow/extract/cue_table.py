@@ -57,6 +57,18 @@ total       | th    | รวม ; ยอดรวม ; รวมเงิน ; �
 total       | ru    | ИТОГ ; ИТОГО ; ВСЕГО ; СУММА
 total       | uk    | РАЗОМ ; ВСЬОГО ; СУМА ; ПІДСУМОК
 total       | bg    | ОБЩО ; СУМА ; ВСИЧКО
+total       | et    | KOKKU ; SUMMA
+total       | lv    | KOPA ; SUMMA
+total       | lt    | IS VISO ; SUMA
+total       | hu    | OSSZESEN ; OSSZEG
+total       | ro    | TOTAL ; TOTAL DE PLATA
+total       | el    | ΣΥΝΟΛΟ ; ΣΥΝΟΛΙΚΟ
+total       | hr    | UKUPNO ; SVEUKUPNO ; IZNOS
+total       | sk    | SPOLU ; SUMA ; CELKOM
+total       | sl    | SKUPAJ ; ZNESEK
+total       | vi    | TONG CONG ; TONG TIEN ; THANH TIEN
+total       | ar    | المجموع ; الإجمالي ; الاجمالي
+total       | he    | סה"כ ; סהכ
 due         | en    | GRAND ?{TOTAL}* ; *PAYABLE ; DUE ; TO PAY ; TO BE PAID ; {TOTAL} PAY*
 due         | en    | NETT ; BALANCE DUE
 due         | de    | ZU ZAHLEN ; ZAHLBETRAG ; ENDBETRAG ; RECHNUNGSBETRAG ; GESAMTBETRAG
@@ -80,6 +92,13 @@ due         | th    | ยอดสุทธิ ; สุทธิ ; ยอดช�
 due         | ru    | К ОПЛАТЕ
 due         | uk    | ДО СПЛАТИ ; ДО ОПЛАТИ
 due         | bg    | ЗА ПЛАЩАНЕ ; ДЪЛЖИМА СУМА
+due         | hu    | FIZETENDO
+due         | hr    | ZA PLATITI ; ZA PLACANJE
+due         | sl    | ZA PLACILO
+due         | sk    | K UHRADE ; NA UHRADU
+due         | lt    | MOKETI
+due         | et    | MAKSTA ; TASUDA
+due         | de    | SALDO
 strong      | en    | NETT? ?T* ; AFTER (ADJ|ROUND)* ; NET AMOUNT ; GROSS ; JUMLAH ; INCL* ; *I[A-Z]?CLUSIVE
 strong      | fr    | TTC
 strong      | de    | BRUTTO
@@ -128,6 +147,7 @@ net         | ja    | 税抜 ; 税別
 net         | zh    | 不含税 ; 未税
 net         | ko    | 공급가액 ; 과세물품가액
 net         | th    | ก่อนภาษี ; มูลค่าสินค้า ; มูลค่าก่อนภาษี
+net         | et    | ILMA KM* ; KM-TA
 gross       | en    | GROSS
 gross       | de    | BRUTTO*
 gross       | fr    | TTC
@@ -182,6 +202,17 @@ tax         | th    | ภาษี ; ภาษีมูลค่าเพิ่�
 tax         | ru    | НДС
 tax         | uk    | ПДВ
 tax         | bg    | ДДС
+tax         | et    | KAIBEMAKS ; KM
+tax         | lv    | PVN
+tax         | lt    | PVM
+tax         | ro    | TVA
+tax         | el    | ΦΠΑ ; Φ Π Α
+tax         | hr    | PDV
+tax         | sk    | DPH
+tax         | sl    | DDV
+tax         | vi    | VAT ; THUE
+tax         | ar    | ضريبة ; الضريبة
+tax         | he    | מע"מ ; מעמ
 tip         | en    | TIPS? ; GRATUITY
 tip         | de    | TRINKGELD
 tip         | fr    | POURBOIRE
@@ -282,6 +313,18 @@ change      | th    | เงินทอน ; ทอน
 change      | ru    | СДАЧА
 change      | uk    | РЕШТА ; ЗДАЧА
 change      | bg    | РЕСТО
+change      | et    | TAGASI ; TAGASTUS
+change      | lv    | ATLIKUMS
+change      | lt    | GRAZA
+change      | hu    | VISSZAJARO
+change      | ro    | REST
+change      | el    | ΡΕΣΤΑ
+change      | hr    | POVRAT ; VRACENO
+change      | sk    | VYDAVOK ; VRATENE
+change      | sl    | VRACILO
+change      | vi    | TIEN THOI ; TIEN TRA LAI
+change      | ar    | الباقي
+change      | he    | עודף
 balance_due | en    | BAL(ANCE)? DUE
 cash        | en    | CASH ; TUNAI
 cash        | de    | BAR ; BARGELD ; GEGEBEN ; BAR GEGEBEN
@@ -304,6 +347,18 @@ cash        | th    | เงินสด ; รับเงิน
 cash        | ru    | НАЛИЧНЫ* ; НАЛ
 cash        | uk    | ГОТІВК*
 cash        | bg    | В БРОЙ
+cash        | et    | SULARAHA
+cash        | lv    | SKAIDRA NAUDA
+cash        | lt    | GRYNIEJI ; GRYNAIS
+cash        | hu    | KESZPENZ
+cash        | ro    | NUMERAR
+cash        | el    | ΜΕΤΡΗΤΑ
+cash        | hr    | GOTOVINA
+cash        | sk    | HOTOVOST
+cash        | sl    | GOTOVINA
+cash        | vi    | TIEN MAT
+cash        | ar    | نقدا ; نقداً
+cash        | he    | מזומן
 card        | en    | CARD ; VISA ; MASTER* ; AMEX ; DEBIT ; CREDIT ; EFTPOS ; CONTACTLESS
 card        | de    | KARTE ; EC ; EC ?KARTE ; GIROCARD ; KARTENZAHLUNG ; *KARTE
 card        | fr    | CARTE* ; CB

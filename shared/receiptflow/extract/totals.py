@@ -15,8 +15,10 @@ from decimal import Decimal
 
 from receiptflow.extract import cue_table
 from receiptflow.extract.layout import Row
+from receiptflow.extract.total_ranker import Candidate, candidates, model, ranked
 from receiptflow.money import DOT, Amount, Convention, find_amounts, find_spaced_amount, has_currency
 
+_INCLUDED = re.compile(r"\bINC", re.I)
 # a whole number ending a row: an amount whose decimal point OCR lost, when the arithmetic agrees
 _POINTLESS = re.compile(r"(?<![\d.,:/\-])(\d{3,6})\s*$")
 _CENT = Decimal("0.01")
@@ -133,12 +135,20 @@ def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> li
             continue
         prev_end = 0
         row_label: tuple[str, float] | None = None
+        own: list[tuple[str, float] | None] = []
         for a in amounts:
-            found = _label_for(row, a, prev_end) or row_label
+            own.append(_label_for(row, a, prev_end))
+            prev_end = a.end
+        for i, a in enumerate(amounts):
+            found = own[i] or row_label
+            if found is not None and found[0] == "total" and i < len(amounts) - 1 and not any(own[i + 1 :]):
+                # a TOTAL row of a table ("TOTAL 38,87 5,63 44,50": net, tax, gross): the total is
+                # its last column, not the amounts before it
+                row_label = found
+                continue
             if found is not None:
                 out.append(Labelled(found[0], found[1], a, row))
                 row_label = found
-            prev_end = a.end
     return [f for f in out if f.label != "ignore"]
 
 
@@ -160,6 +170,10 @@ class Totals:
     sum_agrees: bool = False
     total_largest: bool = False
     total_conflicts: int = 0
+    total_score: float = 0.0
+    total_margin: float = 0.0
+    total_by_rules: bool = True
+    candidates: tuple[Candidate, ...] = ()
 
 
 def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Totals:
@@ -189,6 +203,20 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
     total, certainty = _pick_total(totals, roles)
     if total is not None:
         total = _settled(total, roles)
+    else:
+        total = _implied(rows, roles)
+    amounts = _all_amounts(rows, found, convention)
+    cands = candidates(rows, amounts, found, roles, total, certainty)
+    score, margin, by_rules = 0.0, 0.0, True
+    ranker = model()
+    if ranker is not None and cands:
+        ranking = ranked(cands, ranker)
+        score, top = ranking[0]
+        margin = score - ranking[1][0] if len(ranking) > 1 else score
+        if total is None or top.value != total.amount.value:
+            chosen = top.best
+            total = Labelled("total", chosen.strength, chosen.amount, chosen.row)
+            by_rules = False
     value = total.amount.value if total is not None else None
     paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
     return Totals(
@@ -209,7 +237,48 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
         total_largest=value is not None
         and all(f.amount.value <= value for f in found if f.label not in ("paid", "change")),
         total_conflicts=_conflicts(value, roles),
+        total_score=score,
+        total_margin=margin,
+        total_by_rules=by_rules,
+        candidates=tuple(cands),
     )
+
+
+def _all_amounts(
+    rows: Sequence[Row], found: Sequence[Labelled], convention: Convention
+) -> list[list[Amount]]:
+    """Every amount of every row: those ``find_amounts`` reads and the labelled ones read otherwise
+    (a lost decimal point)."""
+    out = [find_amounts(row.text, convention) for row in rows]
+    for f in found:
+        row = out[f.row.index]
+        if all(a.start != f.amount.start for a in row):
+            row.append(f.amount)
+            row.sort(key=lambda a: a.start)
+    return out
+
+
+def _implied(rows: Sequence[Row], roles: dict[str, Labelled | None]) -> Labelled | None:
+    """No TOTAL line read: what was paid less the change when it covers the subtotal, else the subtotal
+    plus its tax when both are printed (and the tax is not included), else the subtotal, else what was
+    paid."""
+    sub, tax, paid, change = roles["subtotal"], roles["tax"], roles["paid"], roles["change"]
+    if paid is not None:
+        net = paid.amount.value - _v(change)
+        if net > 0 and (sub is None or (change is not None and net >= sub.amount.value)):
+            return Labelled("total", 0.4, _computed(net, paid.amount), paid.row)
+    if sub is not None and tax is not None and tax.row.index > sub.row.index:
+        if not _INCLUDED.search(tax.row.text):
+            value = sub.amount.value + tax.amount.value
+            return Labelled("total", 0.4, _computed(value, tax.amount), tax.row)
+    if sub is not None:
+        return Labelled("total", 0.5, sub.amount, sub.row)
+    return None
+
+
+def _computed(value: Decimal, near: Amount) -> Amount:
+    """An amount worked out from others (printed nowhere), placed where ``near`` is printed."""
+    return Amount(value=value, text="", start=near.start, end=near.end, currency=near.currency)
 
 
 def _settled(total: Labelled, roles: dict[str, Labelled | None]) -> Labelled:
