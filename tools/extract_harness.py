@@ -35,8 +35,6 @@ from receiptflow.evaluation.scoring import normalise_text, parse_total
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.ocr.lines import OcrLine
 
-from tools import receipt_variants
-
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared beside the repository (the main checkout), else beside the worktrees' parent
 SHARED = next(
@@ -101,6 +99,8 @@ def examples(
 ) -> Iterator[Example]:
     """Every receipt of set ``name`` from each of ``sources`` ("ocr": cached OCR, "gt": text lines),
     and each of its ``variants`` (``receipt_variants``: source "gt+foreign" …)."""
+    if variants:
+        from tools import receipt_variants  # only then: it needs this branch's cue table
     for ex in _examples(name, sources, data_dir, cache):
         yield ex
         for v in variants:

@@ -197,6 +197,11 @@ def _value(num: str, convention: Convention) -> Decimal | None:
 def find_amounts(text: str, convention: Convention = DOT) -> list[Amount]:
     """Every money amount in ``text``, left to right (OCR digit confusions repaired first), read in
     the receipt's ``convention`` (see ``infer_convention``)."""
+    return list(_amounts(text, convention))
+
+
+@lru_cache(maxsize=4096)
+def _amounts(text: str, convention: Convention) -> tuple[Amount, ...]:
     fixed = fix_digits(text)
     folded = fold(fixed)
     found: list[Amount] = []
@@ -228,7 +233,7 @@ def find_amounts(text: str, convention: Convention = DOT) -> list[Amount]:
                 currency=_FOLDED_SYMBOLS.get(cur) if cur else None,
             )
         )
-    return found
+    return tuple(found)
 
 
 # "TOTAL RM 15 15", "TOTAL 28-90", "TOTAL 15:00": the decimal point lost or misread by OCR (a colon on

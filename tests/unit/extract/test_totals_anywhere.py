@@ -39,6 +39,14 @@ def test_german_total_is_confirmed_by_cash_less_change_not_taken_from_the_vat_ta
     )
     assert receipt.total.value == Decimal("24.23")
     assert receipt.currency.value == "EUR"
+    assert receipt.amount_paid.value == Decimal("40.00")
+    # AND the line items are the products, read with decimal commas
+    assert [(i.description, i.amount) for i in receipt.line_items] == [
+        ("Milch 1,5%", Decimal("1.19")),
+        ("Brot", Decimal("2.49")),
+        ("Rotwein", Decimal("11.29")),
+        ("Kaffee", Decimal("7.02")),
+    ]
 
 
 def test_polish_thousands_space_and_currency_code() -> None:
