@@ -331,7 +331,8 @@ def currency_of(text: str | None) -> str | None:
     return detect_currency([text])[0]
 
 
-_FIRST_NUMBER = re.compile(r"\d(?:[\d,.'’ \u00a0\u202f\u2009]*\d)?")
+# a number and what may group it; trailing separators are cut after the match (no backtracking)
+_FIRST_NUMBER = re.compile(r"\d[\d,.'’ \u00a0\u202f\u2009]*")
 
 
 def parse_amount(text: str | None, convention: Convention | None = None) -> Decimal | None:
@@ -345,11 +346,12 @@ def parse_amount(text: str | None, convention: Convention | None = None) -> Deci
     match = _FIRST_NUMBER.search(fixed)
     if match is None:
         return None
-    number = re.sub(r"[\s'’\u00a0\u202f\u2009]", "", match.group(0))
+    token = match.group(0).rstrip(",.'’ \u00a0\u202f\u2009")
+    number = re.sub(r"[\s'’\u00a0\u202f\u2009]", "", token)
     digits = _plain_digits(number, convention)
     if digits is None:
         return None
-    before, after = fixed[: match.start()], fixed[match.end() :]
+    before, after = fixed[: match.start()], fixed[match.start() + len(token) :]
     negative = "-" in before or after.startswith("-") or ("(" in before and ")" in after)
     amount = Decimal(digits)
     return -amount if negative else amount
