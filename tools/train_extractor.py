@@ -33,7 +33,7 @@ from receiptflow.evaluation.scoring import field_matches, predictions
 from receiptflow.evaluation.split import select_keys
 from receiptflow.extract.confidence import FEATURES, known_share
 from receiptflow.ocr import engine as ocr_engine
-from receiptflow.ocr.engine import OcrEngine, engine_params
+from receiptflow.ocr.engine import OcrEngine
 from receiptflow.ocr.lines import OcrLine
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "receiptflow" / "extract"
@@ -90,7 +90,7 @@ def _augment(data: bytes, reading: str) -> tuple[bytes, int, int]:
 def _ocr_one(job: tuple[Path, str]) -> tuple[str, list[list[Any]]]:
     """OCR one image, as ``reading`` sees it, with this worker process's engine."""
     path, reading = job
-    engine = _ENGINES.setdefault("engine", OcrEngine(threads=1))
+    engine = _ENGINES.setdefault("engine", OcrEngine())
     data, width, height = _augment(path.read_bytes(), reading)
     lines = engine.read(PageImage(data=data, media_type="image/jpeg", width=width, height=height))
     return path.stem, [[ln.text, list(ln.box), ln.confidence, ln.page, ln.angle] for ln in lines]
@@ -99,7 +99,7 @@ def _ocr_one(job: tuple[Path, str]) -> tuple[str, list[list[Any]]]:
 def engine_fingerprint() -> str:
     """What the cached OCR output depends on: the engine's parameters (model files by name) and code.
     A cache written under another fingerprint is not reused."""
-    params = {k: Path(v).name if k.endswith("model_path") else v for k, v in engine_params().items()}
+    params = OcrEngine().describe()
     code = hashlib.sha256(Path(ocr_engine.__file__).read_bytes()).hexdigest()[:16]
     return json.dumps({"params": params, "engine_code": code}, sort_keys=True)
 
