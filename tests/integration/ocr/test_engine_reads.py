@@ -51,7 +51,8 @@ def test_a_page_with_one_thin_line_is_read(settings: Settings) -> None:
     strip = np.ascontiguousarray(page[top:bottom])
     ok, data = cv2.imencode(".png", strip)
     assert ok
-    strip_page = PageImage(data=data.tobytes(), media_type="image/png", width=strip.shape[1], height=strip.shape[0])
+    height, width = strip.shape[:2]
+    strip_page = PageImage(data=data.tobytes(), media_type="image/png", width=width, height=height)
     (line,) = engine.read(strip_page)
     assert line.text == first.text
     assert 0 <= line.y0 < line.y1 <= strip.shape[0]

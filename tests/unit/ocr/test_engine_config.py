@@ -27,7 +27,9 @@ def test_det_size_follows_the_page(
     assert height % 32 == 0 and width % 32 == 0
 
 
-@pytest.mark.parametrize(("workers", "cpus", "threads"), [(1, 2, 2), (2, 2, 1), (4, 2, 1), (2, 8, 4), (3, 8, 2)])
+@pytest.mark.parametrize(
+    ("workers", "cpus", "threads"), [(1, 2, 2), (2, 2, 1), (4, 2, 1), (2, 8, 4), (3, 8, 2)]
+)
 def test_threads_share_the_cores_among_workers(workers: int, cpus: int, threads: int) -> None:
     assert auto_threads(workers, cpus) == threads
 
