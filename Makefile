@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+## int8 copies of the bundled OCR models (once; the engine falls back to fp32 without them)
 install: $(STAMP)
+	$(BIN)/python -m receiptflow.ocr.models make --calibration samples/receipts
 
 ## The main job: scan the bundled samples on the embedded defaults, print a table, write results.
 demo: $(STAMP)

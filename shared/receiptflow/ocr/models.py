@@ -120,6 +120,7 @@ def _write_atomically(target: Path, make: Any) -> None:
     os.close(fd)
     try:
         make(Path(tmp))
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -153,7 +154,7 @@ def make_int8(calibration: Path, *, root: Path | None = None, force: bool = Fals
 
     with tempfile.TemporaryDirectory(prefix="receiptflow-quant-") as tmp:
         if force or not det_target.is_file():
-            if not any(calibration_inputs(calibration, 64)):
+            if next(calibration_inputs(calibration, 64), None) is None:
                 raise ProviderConfigError(f"no calibration images in {calibration}", provider="local")
             prepared = Path(tmp) / "det.onnx"
             quant_pre_process(str(fp32.det), str(prepared), skip_symbolic_shape=True)
