@@ -32,6 +32,57 @@ def baseline_params(threads: int = 1, det_limit_side_len: int = 960) -> dict[str
     }
 
 
+class DefaultEngine:
+    """rapidocr with every default (orientation classifier, detection at least 736 px on the shorter
+    side, onnxruntime's own thread count): P4's reference."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+
+    def warm_up(self) -> None:
+        """Build the engine (rapidocr loads each model on its first call)."""
+        import logging
+
+        from rapidocr import RapidOCR
+
+        self._engine = RapidOCR()
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+
+    def read(self, page: PageImage, page_index: int = 0) -> list[OcrLine]:
+        """OCR one page image into lines."""
+        if self._engine is None:
+            self.warm_up()
+        return _lines(self._engine(_bgr(page)), page_index)
+
+
+def _bgr(page: PageImage) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(page.data)) as im:
+        return np.asarray(im.convert("RGB"))[:, :, ::-1]
+
+
+def _lines(out: Any, page_index: int) -> list[OcrLine]:
+    if out.txts is None or out.boxes is None:
+        return []
+    lines = []
+    for text, quad, score in zip(out.txts, out.boxes, out.scores, strict=True):
+        xs = [float(p[0]) for p in quad]
+        ys = [float(p[1]) for p in quad]
+        lines.append(
+            OcrLine(
+                text=str(text),
+                box=(min(xs), min(ys), max(xs), max(ys)),
+                confidence=float(score),
+                page=page_index,
+                angle=math.degrees(math.atan2(ys[1] - ys[0], xs[1] - xs[0])),
+            )
+        )
+    lines.sort(key=lambda ln: (ln.y0, ln.x0))
+    return lines
+
+
 class BaselineEngine:
     """Thread-safe wrapper: one rapidocr instance, built on first use."""
 
@@ -54,27 +105,7 @@ class BaselineEngine:
 
     def read(self, page: PageImage, page_index: int = 0) -> list[OcrLine]:
         """OCR one page image into lines sorted top-to-bottom, left-to-right."""
-        import numpy as np
-        from PIL import Image
-
-        with Image.open(io.BytesIO(page.data)) as im:
-            rgb = np.asarray(im.convert("RGB"))[:, :, ::-1]
+        rgb = _bgr(page)
         with self._lock:
             out = self._get()(rgb)
-        if out.txts is None or out.boxes is None:
-            return []
-        lines = []
-        for text, quad, score in zip(out.txts, out.boxes, out.scores, strict=True):
-            xs = [float(p[0]) for p in quad]
-            ys = [float(p[1]) for p in quad]
-            lines.append(
-                OcrLine(
-                    text=str(text),
-                    box=(min(xs), min(ys), max(xs), max(ys)),
-                    confidence=float(score),
-                    page=page_index,
-                    angle=math.degrees(math.atan2(ys[1] - ys[0], xs[1] - xs[0])),
-                )
-            )
-        lines.sort(key=lambda ln: (ln.y0, ln.x0))
-        return lines
+        return _lines(out, page_index)
