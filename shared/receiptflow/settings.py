@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     ocr_det_max_side: int = 960  # longest side of the detector's input (pages are never scaled up)
     ocr_det_short_side: int = 0  # cap on its shorter side; 0 = none
     ocr_rec_batch_lines: int = 1  # text lines per recognition batch (similar widths batched together)
-    ocr_quantized: bool = True  # int8 models when made (python -m receiptflow.ocr.models make), else fp32
+    ocr_quantized: bool = True  # int8 detector when made (python -m receiptflow.ocr.models make), else fp32
 
     # circuit breaker
     breaker_failure_threshold: int = 5

@@ -7,10 +7,12 @@ Measured choices (``docs/performance.md`` has every option tried, with its speed
   returns; no orientation classifier (it breaks good lines);
 - the detector's input is sized from the page itself: its native resolution, scaled down only when
   the longer side exceeds ``det_max_side`` or the shorter side exceeds ``det_short_side``;
-- each text line is cut out and resized to the recogniser's 48 px height in one warp; lines are
-  recognised in batches of similar width, bounded in lines and in padded pixels (so memory is too);
-- int8 copies of both models (``receiptflow.ocr.models``) are used when present, the fp32 originals
-  otherwise; onnxruntime runs ``threads`` intra-op threads per process (one per worker by default).
+- each text line is cut out and resized to the recogniser's 48 px height in one warp, and read on its
+  own, padded to the 320 px width the recogniser was trained at (batches of similar width, bounded in
+  lines and padded pixels, are a knob; on CPU they were slower);
+- the int8 copy of the detector (``receiptflow.ocr.models``) is used when present, the fp32 original
+  otherwise (the recogniser stays fp32); onnxruntime runs ``threads`` intra-op threads per process
+  (the cores shared among the workers).
 
 Only the bundled models are used: a missing model is a ``ProviderConfigError``, never a download.
 """
@@ -50,6 +52,7 @@ _DB_PARAMS: dict[str, Any] = {
     "use_dilation": True,
     "score_mode": "fast",
 }
+CROP_INTERPOLATION = 1  # cv2.INTER_LINEAR
 _GRAPH_LEVELS = ("disable", "basic", "extended", "all")
 
 
@@ -62,8 +65,8 @@ class EngineConfig:
     det_short_side: int = 0  # 0: no limit on the shorter side
     rec_batch_lines: int = 1  # measured: unpadded single lines beat every batch size on CPU
     rec_batch_width: int = 4800  # padded pixels of width per recognition batch (x 48 px height)
-    rec_min_width: int = 48  # narrowest padded line (rapidocr pads every line to 320)
-    quantized: bool = True  # use the int8 models when they have been made
+    rec_min_width: int = 320  # lines are padded to the width the recogniser was trained at (accuracy)
+    quantized: bool = True  # use the int8 detector when it has been made
     graph_optimization: str = "all"
     mem_arena: bool = False
     mem_pattern: bool = False  # planned per input shape: pages vary, so it only raised the peak
@@ -323,10 +326,15 @@ def _crop_line(image: Image, quad: Any) -> Image:
         points = points[[1, 2, 3, 0]]
         width, height = height, width
     out_w = max(1, math.ceil(REC_HEIGHT * width / height))
-    target = np.array([[0, 0], [out_w, 0], [out_w, REC_HEIGHT], [0, REC_HEIGHT]], dtype=np.float32)
+    if height > 2 * REC_HEIGHT:  # large text: straighten at full size, then average down
+        size = (max(1, round(width)), max(1, round(height)))
+        interpolation = cv2.INTER_AREA
+    else:
+        size = (out_w, REC_HEIGHT)
+        interpolation = CROP_INTERPOLATION
+    target = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(points, target)
-    interpolation = cv2.INTER_AREA if height > 2 * REC_HEIGHT else cv2.INTER_LINEAR
-    crop = cv2.warpPerspective(
-        image, matrix, (out_w, REC_HEIGHT), flags=interpolation, borderMode=cv2.BORDER_REPLICATE
-    )
+    crop = cv2.warpPerspective(image, matrix, size, flags=CROP_INTERPOLATION, borderMode=cv2.BORDER_REPLICATE)
+    if size != (out_w, REC_HEIGHT):
+        crop = cv2.resize(crop, (out_w, REC_HEIGHT), interpolation=interpolation)
     return np.asarray(crop, dtype=np.uint8)
