@@ -43,7 +43,9 @@ $(STAMP): pyproject.toml uv.lock $(UV_STAMP)
 		|| { echo "make install failed (if uv.lock is stale for pyproject.toml: run make lock)"; exit 1; }
 	touch $(STAMP)
 
+## int8 copies of the bundled OCR models (once; the engine falls back to fp32 without them)
 install: $(STAMP)
+	$(BIN)/python -m receiptflow.ocr.models make --calibration samples/receipts
 
 ## After adding or changing a dependency in pyproject.toml: one command.
 LOCK_ARGS ?=

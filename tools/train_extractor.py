@@ -45,7 +45,7 @@ from receiptflow.evaluation.scoring import field_matches, parse_total, predictio
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.extract.confidence import FEATURES, known_share
 from receiptflow.ocr import engine as ocr_engine
-from receiptflow.ocr.engine import OcrEngine, engine_params
+from receiptflow.ocr.engine import EngineConfig, OcrEngine
 from receiptflow.ocr.lines import OcrLine
 
 from tools import receipt_variants
@@ -128,7 +128,7 @@ def _augment(data: bytes, reading: str) -> tuple[bytes, int, int]:
 def _ocr_one(job: tuple[Path, str, Path]) -> None:
     """OCR one image as ``reading`` sees it (through the real intake for scans) and write its cache file."""
     path, reading, out = job
-    engine = _ENGINES.setdefault("engine", OcrEngine(threads=1))
+    engine = _ENGINES.setdefault("engine", OcrEngine(EngineConfig(threads=1)))
     if reading == "scan":
         from receiptflow.intake import load_document
         from receiptflow.settings import Settings
@@ -148,8 +148,9 @@ def _ocr_one(job: tuple[Path, str, Path]) -> None:
 
 
 def engine_fingerprint() -> str:
-    """What the cached OCR output depends on: the engine's parameters (model files by name) and code."""
-    params = {k: Path(v).name if k.endswith("model_path") else v for k, v in engine_params().items()}
+    """What the cached OCR output depends on: the engine's parameters (model files by name) and code.
+    A cache written under another fingerprint is not reused."""
+    params = OcrEngine().describe()
     code = hashlib.sha256(Path(ocr_engine.__file__).read_bytes()).hexdigest()[:16]
     return json.dumps({"params": params, "engine_code": code}, sort_keys=True)
 
