@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pytest
 from receiptflow.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
+# ``../shared`` beside the checkout; RECEIPTFLOW_SHARED_DIR points elsewhere (e.g. from a git worktree)
+SHARED_DIR = Path(os.environ.get("RECEIPTFLOW_SHARED_DIR") or REPO_ROOT.parent / "shared")
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from receiptflow import errors
 from receiptflow.api.auth import ApiKeyAuthenticator, load_api_keys, parse_api_keys
+from receiptflow.api.events_schema import render
 from receiptflow.api.problems import STATUS_BY_ERROR, status_for
 from receiptflow.api.ratelimit import RateLimiter
 from receiptflow.api.realtime import OVERFLOW, EventQueue, sse_frame
-from receiptflow.api.schema import render
 from receiptflow.api.views import batch_view, merge_correction, validate_correction
 from receiptflow.models import Batch, BatchCounts, BatchStatus, ProgressEvent
 from receiptflow.settings import Settings
@@ -126,7 +126,7 @@ def test_sse_frame_carries_seq_as_id() -> None:
 
 def test_committed_events_schema_is_up_to_date() -> None:
     committed = (REPO_ROOT / "docs" / "events.schema.json").read_text(encoding="utf-8")
-    assert committed == render(), "regenerate with: python -m receiptflow.api.schema"
+    assert committed == render(), "regenerate with: python -m receiptflow.api.events_schema"
 
 
 def test_circuit_states_read_the_shared_breaker_store(tmp_path: Path) -> None:

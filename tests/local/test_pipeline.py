@@ -12,9 +12,9 @@ from receiptflow.document import Document
 from receiptflow.errors import EmptyFileError, ProviderThrottledError, UnsupportedTypeError
 from receiptflow.intake import load_document
 from receiptflow.models import ScanResult, ScanStatus
-from receiptflow.pipeline import Scanner, result_cache_key, source_cache_key
 from receiptflow.ports import ProviderOutput
 from receiptflow.providers.local import LocalProvider
+from receiptflow.scanning.scanner import Scanner, result_cache_key, source_cache_key
 from receiptflow.settings import Settings
 
 from tests.local.receipts import RECEIPTS, render

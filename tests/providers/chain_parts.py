@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from botocore.stub import Stubber
+from receiptflow.adapters.aws.textract import TextractProvider
 from receiptflow.adapters.embedded.breaker_store import SqliteBreakerStore
+from receiptflow.adapters.openai.vision import OpenAIVisionProvider
 from receiptflow.ports import Provider
 from receiptflow.providers.breaker import CircuitBreaker
 from receiptflow.providers.chain import ProviderChain
-from receiptflow.providers.factory import breaker
-from receiptflow.providers.openai_vision import OpenAIVisionProvider
 from receiptflow.providers.retry import RetryPolicy
-from receiptflow.providers.textract import TextractProvider
 from receiptflow.settings import Settings
+from receiptflow.wiring.providers import breaker
 
 from tests.support.openai_http import Handler, Recorder, extraction, ok, response_body
 from tests.support.textract import new_client

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from PIL import Image, ImageDraw
 from receiptflow.document import BlobRef, Document, PageImage
-from receiptflow.providers.factory import clear_provider_cache
 from receiptflow.providers.retry import RetryPolicy
+from receiptflow.wiring.providers import clear_provider_cache
 
 DocFactory = Callable[..., Document]
 

@@ -10,8 +10,8 @@ from receiptflow.adapters.aws.dynamo_breaker_store import DynamoBreakerStore
 from receiptflow.adapters.embedded.breaker_store import SqliteBreakerStore
 from receiptflow.adapters.embedded.sqlite_db import default_db_path
 from receiptflow.providers.chain import ProviderChain
-from receiptflow.providers.factory import build_provider
 from receiptflow.settings import Settings
+from receiptflow.wiring.providers import build_provider
 
 
 @pytest.fixture

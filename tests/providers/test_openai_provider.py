@@ -12,6 +12,7 @@ from decimal import Decimal
 import httpx2
 import pytest
 from PIL import Image
+from receiptflow.adapters.openai.vision import OpenAIVisionProvider
 from receiptflow.errors import (
     NoReceiptFoundError,
     ProviderConfigError,
@@ -21,7 +22,6 @@ from receiptflow.errors import (
     ProviderUnavailableError,
     UnreadableDocumentError,
 )
-from receiptflow.providers.openai_vision import OpenAIVisionProvider
 from receiptflow.settings import Settings
 
 from tests.providers.conftest import DocFactory
@@ -156,7 +156,7 @@ def test_base_url_from_environment(
 
 def test_openai_is_not_imported_with_the_module() -> None:
     code = (
-        "import sys; import receiptflow.providers.openai_vision, receiptflow.providers.factory; "
+        "import sys; import receiptflow.adapters.openai.vision, receiptflow.wiring.providers; "
         "print('openai' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

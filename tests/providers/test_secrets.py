@@ -7,8 +7,8 @@ import uuid
 
 import boto3
 import pytest
+from receiptflow.adapters.aws.secrets import openai_api_key
 from receiptflow.errors import ProviderConfigError
-from receiptflow.providers.secrets import openai_api_key
 from receiptflow.settings import Settings
 
 from tests.support.aws import REGION, mocked_aws

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from receiptflow.providers.textract_parser import parse_expense, present_fields
+from receiptflow.adapters.aws.textract_parser import parse_expense, present_fields
 
 from tests.support.textract import MEGA_MARKET, fixture_names, load_fixture
 

@@ -13,6 +13,7 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 from PIL import Image
 from receiptflow.adapters.aws.clients import clear_clients
+from receiptflow.adapters.aws.textract import TextractProvider, fit_bytes, use_s3_object
 from receiptflow.document import BlobRef, PageImage
 from receiptflow.errors import (
     NoReceiptFoundError,
@@ -23,7 +24,6 @@ from receiptflow.errors import (
     ProviderUnavailableError,
     UnreadableDocumentError,
 )
-from receiptflow.providers.textract import TextractProvider, fit_bytes, use_s3_object
 from receiptflow.settings import Settings
 
 from tests.providers.conftest import DocFactory, image_bytes

@@ -30,8 +30,8 @@ import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 from receiptflow.adapters.aws.clients import clear_clients
-from receiptflow.providers.factory import clear_provider_cache
 from receiptflow.settings import get_settings
+from receiptflow.wiring.providers import clear_provider_cache
 from receiptflow.workflow import aws as workflow_aws
 
 from infra.validate_asl import render_definition

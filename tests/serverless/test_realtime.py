@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
+from receiptflow.adapters.aws.ws_connections import ConnectionStore
 from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
 from receiptflow.models import Batch, ProgressEvent
-from receiptflow.realtime.connections import ConnectionStore
 from receiptflow.workflow.aws import aws_workflow, connection_store
 
 from tests.events import lambda_context, load_event

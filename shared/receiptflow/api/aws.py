@@ -16,9 +16,10 @@ from receiptflow.api.app import create_app
 from receiptflow.api.auth import JwtClaimsAuthenticator
 from receiptflow.api.circuits import circuit_reader
 from receiptflow.api.ratelimit import RateLimiter
-from receiptflow.api.routes.batches import clean_source, upload_prefix
+from receiptflow.api.routes.batches import clean_source
 from receiptflow.api.schemas import FileSpec, UploadTarget
 from receiptflow.api.services import ApiServices
+from receiptflow.blob_keys import upload_prefix
 from receiptflow.errors import FileReadError
 from receiptflow.models import Batch, BatchItem, ItemStatus, ScanError, ScanResult, ScanStatus
 from receiptflow.paging import iter_items
@@ -106,8 +107,8 @@ def _lazy_scan(settings: Settings, table_name: str) -> Callable[[bytes, str], Sc
     @lru_cache(maxsize=1)
     def scanner() -> Any:
         from receiptflow.adapters.aws.dynamo_cache import DynamoResultCache
-        from receiptflow.pipeline import Scanner
-        from receiptflow.providers.factory import build_provider
+        from receiptflow.scanning.scanner import Scanner
+        from receiptflow.wiring.providers import build_provider
 
         cache = DynamoResultCache(table_name) if settings.cache_enabled else None
         return Scanner(build_provider(settings.provider, settings), cache, settings)
@@ -130,8 +131,8 @@ def build_aws_services(settings: Settings) -> ApiServices:
     blobs = S3BlobStore(settings.bucket_name)
     publisher = None
     if settings.websocket_endpoint and settings.connections_table_name:
+        from receiptflow.adapters.aws.ws_connections import ConnectionStore
         from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
-        from receiptflow.realtime.connections import ConnectionStore
 
         publisher = WebSocketPublisher(
             ConnectionStore(settings.connections_table_name), settings.websocket_endpoint

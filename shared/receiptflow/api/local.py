@@ -177,8 +177,8 @@ def _locked_scan(settings: Settings, cache: Any) -> Callable[[bytes, str], ScanR
     scanner: list[Any] = []
 
     def scan(data: bytes, source: str) -> ScanResult:
-        from receiptflow.pipeline import Scanner
-        from receiptflow.providers.factory import build_provider
+        from receiptflow.scanning.scanner import Scanner
+        from receiptflow.wiring.providers import build_provider
 
         with lock:  # one OCR engine in this process; synchronous scans take turns
             if not scanner:

@@ -25,7 +25,7 @@ from pathlib import Path, PurePath
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from receiptflow.providers.factory import PROVIDER_NAMES
+from receiptflow.wiring.providers import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from rich.console import Console

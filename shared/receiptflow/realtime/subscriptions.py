@@ -3,10 +3,10 @@ disconnect. Another tenant's batch id is answered exactly like a missing one."""
 
 from __future__ import annotations
 
+from receiptflow.adapters.aws.ws_connections import ConnectionStore
 from receiptflow.errors import UnauthorizedError
 from receiptflow.models import SnapshotEvent
 from receiptflow.ports import BatchStore
-from receiptflow.realtime.connections import ConnectionStore
 
 
 def connect(connections: ConnectionStore, connection_id: str, tenant_id: str) -> None:

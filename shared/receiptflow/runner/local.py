@@ -35,10 +35,10 @@ from receiptflow.models import (
     ScanResult,
     utcnow,
 )
-from receiptflow.pipeline import error_result, served_from_cache, sha256_hex, source_cache_key
 from receiptflow.ports import BatchStore, BlobStore, EventPublisher, ResultCache
 from receiptflow.runner.events import ProgressTracker, item_event
 from receiptflow.runner.worker import init_worker, read_source, scan_task, sigint_blocked
+from receiptflow.scanning.scanner import error_result, served_from_cache, sha256_hex, source_cache_key
 from receiptflow.settings import Settings
 
 logger = logging.getLogger(__name__)

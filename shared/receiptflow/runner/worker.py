@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from receiptflow.errors import FileReadError, NotFoundError, ReceiptflowError, TooLargeError
-from receiptflow.pipeline import Scanner, error_result, sha256_hex
 from receiptflow.ports import BlobStore, ResultCache
+from receiptflow.scanning.scanner import Scanner, error_result, sha256_hex
 from receiptflow.settings import Settings
 
 
@@ -75,7 +75,7 @@ def _worker_state() -> _WorkerState:
 
 
 def _scanner(state: _WorkerState, provider_name: str) -> Scanner:
-    from receiptflow.providers.factory import build_provider
+    from receiptflow.wiring.providers import build_provider
 
     scanner = state.scanners.get(provider_name)
     if scanner is None:

@@ -7,20 +7,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from receiptflow.pipeline import Scanner
 from receiptflow.ports import EventPublisher
+from receiptflow.scanning.scanner import Scanner
 from receiptflow.settings import get_settings
 from receiptflow.workflow.deps import NullPublisher, Workflow
 
 if TYPE_CHECKING:
     from receiptflow.adapters.aws.sfn_orchestrator import StepFunctionsOrchestrator
-    from receiptflow.realtime.connections import ConnectionStore
+    from receiptflow.adapters.aws.ws_connections import ConnectionStore
 
 
 @lru_cache(maxsize=1)
 def connection_store() -> ConnectionStore:
     """Connections in ``settings.connections_table_name``."""
-    from receiptflow.realtime.connections import ConnectionStore
+    from receiptflow.adapters.aws.ws_connections import ConnectionStore
 
     return ConnectionStore(get_settings().connections_table_name)
 
@@ -38,7 +38,7 @@ def _publisher() -> EventPublisher:
 def scanner(provider: str | None) -> Scanner:
     """The scanner for ``provider`` (None = ``settings.provider``) with the DynamoDB result cache."""
     from receiptflow.adapters.aws.dynamo_cache import DynamoResultCache
-    from receiptflow.providers.factory import build_provider
+    from receiptflow.wiring.providers import build_provider
 
     settings = get_settings()
     cache = DynamoResultCache(settings.table_name) if settings.cache_enabled else None

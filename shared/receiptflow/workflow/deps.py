@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from receiptflow.models import Batch
-from receiptflow.pipeline import Scanner
 from receiptflow.ports import BatchStore, BlobStore, EventPublisher
+from receiptflow.scanning.scanner import Scanner
 from receiptflow.settings import Settings
 
 

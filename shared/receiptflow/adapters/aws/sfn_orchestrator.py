@@ -64,8 +64,8 @@ def _socket_publisher(settings: Settings) -> EventPublisher | None:
     """The WebSocket publisher named by settings (None when no WebSocket API is configured)."""
     if not settings.websocket_endpoint or not settings.connections_table_name:
         return None
+    from receiptflow.adapters.aws.ws_connections import ConnectionStore
     from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
-    from receiptflow.realtime.connections import ConnectionStore
 
     return WebSocketPublisher(ConnectionStore(settings.connections_table_name), settings.websocket_endpoint)
 

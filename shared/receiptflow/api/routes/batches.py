@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Request, UploadFile, status
 from receiptflow.api.deps import OwnedBatch, Services, Tenant
 from receiptflow.api.schemas import BatchCreate, BatchCreated, BatchView, UploadAccepted
 from receiptflow.api.views import batch_view
+from receiptflow.blob_keys import upload_prefix
 from receiptflow.errors import ConflictError, InvalidRequestError, LimitExceededError, TooLargeError
 from receiptflow.models import Batch, BatchItem, BatchStatus
 from receiptflow.ports import BlobStore
@@ -31,17 +32,6 @@ def _batch_lock(batch_id: str) -> threading.Lock:
             lock = threading.Lock()
             _upload_locks[batch_id] = lock
         return lock
-
-
-def upload_prefix(tenant_id: str, batch_id: str) -> str:
-    """Blob prefix of a batch's uploads. Tenant ids that are not plain tokens are hashed, so no
-    client-controlled text ever becomes part of a path."""
-    safe = (
-        tenant_id
-        if tenant_id.replace("-", "").replace("_", "").isalnum() and len(tenant_id) <= 64
-        else ("t" + hashlib.sha256(tenant_id.encode()).hexdigest()[:32])
-    )
-    return f"uploads/{safe}/{batch_id}/"
 
 
 def clean_source(name: str | None, fallback: str) -> str:

@@ -68,11 +68,11 @@ def _single(name: str, settings: Settings) -> Provider:
 
         return LocalProvider(settings)
     if name == "textract":
-        from receiptflow.providers.textract import TextractProvider
+        from receiptflow.adapters.aws.textract import TextractProvider
 
         return TextractProvider(settings)
     if name == "openai":
-        from receiptflow.providers.openai_vision import OpenAIVisionProvider
+        from receiptflow.adapters.openai.vision import OpenAIVisionProvider
 
         return OpenAIVisionProvider(settings)
     raise ValueError(f"unknown provider {name!r} in the provider order")

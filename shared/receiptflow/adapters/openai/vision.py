@@ -13,6 +13,9 @@ import io
 import threading
 from typing import Any
 
+from receiptflow.adapters.aws.secrets import openai_api_key
+from receiptflow.adapters.aws.textract_parser import present_fields
+from receiptflow.adapters.openai import schema as openai_schema
 from receiptflow.document import Document, PageImage
 from receiptflow.errors import (
     NoReceiptFoundError,
@@ -24,9 +27,7 @@ from receiptflow.errors import (
     UnreadableDocumentError,
 )
 from receiptflow.ports import ProviderOutput
-from receiptflow.providers import cost, openai_schema
-from receiptflow.providers.secrets import openai_api_key
-from receiptflow.providers.textract_parser import present_fields
+from receiptflow.providers import cost
 from receiptflow.settings import Settings
 
 NAME = "openai"

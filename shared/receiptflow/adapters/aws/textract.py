@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from receiptflow.adapters.aws import clients
+from receiptflow.adapters.aws.textract_parser import merge_receipts, parse_expense, present_fields
 from receiptflow.document import Document, PageImage
 from receiptflow.errors import (
     NoReceiptFoundError,
@@ -27,7 +28,6 @@ from receiptflow.errors import (
 from receiptflow.models import ReceiptCheck
 from receiptflow.ports import ProviderOutput
 from receiptflow.providers import cost
-from receiptflow.providers.textract_parser import merge_receipts, parse_expense, present_fields
 from receiptflow.settings import Settings
 
 if TYPE_CHECKING:
