@@ -13,8 +13,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
-from receiptflow.api.aws import create_aws_app
 from receiptflow.observability import logger, metrics, tracer
+from receiptflow.wiring.aws import create_aws_app
 
 # Bodies passed to API Gateway as text (others are base64-encoded): Mangum's defaults plus problem+json.
 TEXT_MIME_TYPES = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]

@@ -1,8 +1,8 @@
-"""Scan Image and Record Failure: the per-item Lambda steps of the batch state machine.
+"""Scan Image: the per-item Lambda step of the batch state machine.
 
 ``handler`` lets typed errors (``ProviderThrottledError``, ``CorruptImageError``, ...) escape unchanged:
 the Lambda runtime reports the exception's class name as ``errorType``, which is what the state
-machine's Retry and Catch match. ``record_failure_handler`` is the Catch target."""
+machine's Retry and Catch match. Record Failure (``functions/record_failure``) is the Catch target."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from receiptflow.batches.payloads import ItemRef
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
-from receiptflow.workflow.aws import aws_workflow
-from receiptflow.workflow.items import record_failure, scan_item
-from receiptflow.workflow.payloads import FailedItem, ItemRef
+from receiptflow.wiring.aws import batch_service
 
 
 @logger.inject_lambda_context(correlation_id_path="batch_id")
@@ -23,23 +22,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Scan one item of a batch."""
     ref = ItemRef.model_validate(event)  # our own payload model: plain pydantic, no parser envelope
     try:
-        outcome = scan_item(aws_workflow(), ref)
+        outcome = batch_service().scan_item(ref)
     except Exception as e:  # counted, then re-raised unchanged: Retry/Catch match the class name
         metrics.add_metadata(key="error_type", value=type(e).__name__)
         metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=1)
         raise
     logger.info("item scanned", item_id=ref.item_id, recorded=outcome.recorded, status=outcome.status)
     metrics.add_metric(name="ItemsScanned", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
-    return asdict(outcome)
-
-
-@logger.inject_lambda_context(correlation_id_path="batch_id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def record_failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Store the typed error caught for one item."""
-    failed = FailedItem.model_validate(event)
-    outcome = record_failure(aws_workflow(), failed)
-    logger.info("item failed", item_id=failed.item_id, error=failed.error.error, code=outcome.code)
-    metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
     return asdict(outcome)

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # local runner
     workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
 
+    # batches: a "cancelling" batch whose newest running item was claimed longer ago than this is settled
+    # as cancelled when next read (its worker died); >= the scan function's timeout (120 s) + a margin
+    cancel_grace_seconds: float = 300.0
+
     # API
     api_keys: str = ""  # "tenantA:keyA,tenantB:keyB"
     api_keys_file: Path | None = None
@@ -84,7 +88,6 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     websocket_endpoint: str = ""
     event_bus_name: str = "default"
-    distributed_map_threshold: int = 40
 
     @property
     def cache_ttl_seconds(self) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import uvicorn
 from receiptflow.api import ApiServices, create_app
-from receiptflow.api.local import LocalControl, build_local_services
 from receiptflow.settings import Settings
+from receiptflow.wiring.local import LocalRoot
 
 KEYS = {"key-alpha": "alpha", "key-beta": "beta"}
 ALPHA = {"Authorization": "Bearer key-alpha"}
@@ -32,12 +32,12 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    """A running server: its base URLs, settings and local control."""
+    """A running server: its base URLs, settings and local composition root."""
 
     url: str
     ws_url: str
     settings: Settings
-    control: LocalControl
+    root: LocalRoot
     services: ApiServices
 
     def client(self, headers: dict[str, str] | None = None) -> httpx.Client:
@@ -60,7 +60,8 @@ def server_settings(data_dir: Path, **overrides: Any) -> Settings:
 @contextmanager
 def live_server(settings: Settings, keys: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """Serve the local app on a free loopback port until the block ends (clean shutdown, bounded)."""
-    services, control = build_local_services(settings, keys or KEYS)
+    root = LocalRoot(settings)
+    services = root.api_services(keys or KEYS)
     port = free_port()
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -72,7 +73,7 @@ def live_server(settings: Settings, keys: dict[str, str] | None = None) -> Itera
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, control, services)
+        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, root, services)
     finally:
         server.should_exit = True
         thread.join(90)

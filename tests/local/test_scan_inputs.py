@@ -1,4 +1,4 @@
-"""Unit level: which files ``scan`` takes, how the batch is named, and the runner's progress figures."""
+"""Unit level: which files ``scan`` takes and how the batch is named."""
 
 from __future__ import annotations
 
@@ -6,10 +6,6 @@ from pathlib import Path
 
 import pytest
 from receiptflow.cli.scan import batch_id_for, collect_files
-from receiptflow.models import BatchCounts, ScanError, ScanResult, ScanStatus
-from receiptflow.runner.events import ProgressTracker
-
-from tests.support.clock import FakeClock
 
 
 def test_folders_are_walked_recursively_skipping_hidden_folders_only(tmp_path: Path) -> None:
@@ -49,19 +45,3 @@ def test_batch_identity_follows_files_provider_and_cache_mode(tmp_path: Path) ->
     assert batch_id_for(files, "local") != batch_id_for(files[:1], "local")
     assert batch_id_for(files, "local") != batch_id_for(files, "textract")
     assert batch_id_for(files, "local") != batch_id_for(files, "local", use_cache=False)
-
-
-def test_progress_reports_rate_eta_failures_and_cache_hits() -> None:
-    clock = FakeClock(0.0)
-    tracker = ProgressTracker("b1", BatchCounts(total=10, succeeded=2), interval_s=0.5, clock=clock)
-    assert tracker.due()
-    clock.advance(4)
-    tracker.record(ScanResult(source="a", status=ScanStatus.OK, cached=True))
-    tracker.record(ScanResult(source="b", status=ScanStatus.ERROR, error=ScanError(code="x", message="x")))
-    event = tracker.event(seq=7)
-    # 2 items done in this run in 4 s: 0.5 images/s; 6 left: 12 s
-    assert (event.seq, event.done, event.total, event.failed, event.cache_hits) == (7, 4, 10, 1, 1)
-    assert (event.rate, event.eta_seconds) == (0.5, 12.0)
-    assert not tracker.due()
-    clock.advance(0.5)
-    assert tracker.due()

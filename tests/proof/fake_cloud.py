@@ -59,6 +59,7 @@ class FakeCloud:
     decide: Decide
     timeout_s: float = 3.0
     delay_s: float = 0.0  # every answer waits this long (lets concurrent callers pile up)
+    hold: threading.Event | None = None  # when set to an Event, every call waits (≤ 60 s) until it is set
     calls: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
     billed: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -85,6 +86,8 @@ class FakeCloud:
             attempt = self.attempts[service, content]
             self.attempts[service, content] += 1
         fault = self.decide(service, content, attempt)
+        if self.hold is not None:
+            self.hold.wait(60)
         if self.delay_s:
             time.sleep(self.delay_s)
         with self.lock:

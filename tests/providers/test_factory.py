@@ -26,18 +26,18 @@ def no_cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_single_cloud_provider_gets_retries_and_a_breaker_in_sqlite(settings: Settings) -> None:
-    provider = build_provider("textract", settings)
+    provider = build_provider("textract", settings, mode="local")
     assert isinstance(provider, ProviderChain)
     assert provider.name == "chain:textract"
     store = provider.breakers["textract"].store
     assert isinstance(store, SqliteBreakerStore)
     assert store.db.db_path == default_db_path(settings)
-    assert build_provider("textract", settings) is provider  # built once per process
+    assert build_provider("textract", settings, mode="local") is provider  # built once per process
 
 
 @pytest.mark.usefixtures("no_cloud")
 def test_auto_without_cloud_credentials_is_local(settings: Settings) -> None:
-    provider = build_provider("auto", settings)
+    provider = build_provider("auto", settings, mode="local")
     assert provider.name == "local"
 
 
@@ -46,7 +46,7 @@ def test_auto_with_only_an_openai_key_tries_openai_then_local(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    provider = build_provider("auto", settings)
+    provider = build_provider("auto", settings, mode="local")
     assert provider.name == "chain:openai>local"
 
 
@@ -57,20 +57,28 @@ def test_auto_with_aws_credentials_tries_textract_first(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    assert build_provider("auto", settings).name == "chain:textract>local"
+    assert build_provider("auto", settings, mode="local").name == "chain:textract>local"
 
 
 def test_auto_in_aws_is_the_configured_order_with_dynamodb_breakers(settings: Settings) -> None:
     in_aws = settings.model_copy(
         update={"table_name": "ReceiptflowTable-abc", "provider_order": "textract,openai"}
     )
-    provider = build_provider("auto", in_aws)
+    provider = build_provider("auto", in_aws, mode="aws")
     assert isinstance(provider, ProviderChain)
     assert provider.name == "chain:textract>openai"
     store = provider.breakers["openai"].store
     assert isinstance(store, DynamoBreakerStore) and store.table_name == "ReceiptflowTable-abc"
 
 
+def test_the_mode_is_explicit_never_guessed_from_a_table_name(settings: Settings) -> None:
+    # a table name in the settings does not make a local run "in AWS": the breakers stay in SQLite
+    with_table = settings.model_copy(update={"table_name": "ReceiptflowTable-abc"})
+    provider = build_provider("textract", with_table, mode="local")
+    assert isinstance(provider, ProviderChain)
+    assert isinstance(provider.breakers["textract"].store, SqliteBreakerStore)
+
+
 def test_unknown_name_is_refused(settings: Settings) -> None:
     with pytest.raises(ValueError, match="unknown provider"):
-        build_provider("tesseract", settings)
+        build_provider("tesseract", settings, mode="local")

@@ -29,10 +29,8 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
-from receiptflow.adapters.aws.clients import clear_clients
 from receiptflow.settings import get_settings
-from receiptflow.wiring.providers import clear_provider_cache
-from receiptflow.workflow import aws as workflow_aws
+from receiptflow.wiring import aws as aws_wiring
 
 from infra.validate_asl import render_definition
 from tests.events import lambda_context
@@ -53,9 +51,8 @@ JWT_AUDIENCE = "receiptflow-app-client"
 
 # logical id → (module under functions/, handler attribute), as template.yaml wires them
 HANDLERS: dict[str, tuple[str, str]] = {
-    "PrepareBatchFunction": ("finalize_batch.app", "prepare_handler"),
     "ScanImageFunction": ("scan_image.app", "handler"),
-    "RecordFailureFunction": ("scan_image.app", "record_failure_handler"),
+    "RecordFailureFunction": ("record_failure.app", "handler"),
     "FinalizeBatchFunction": ("finalize_batch.app", "handler"),
 }
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -162,6 +159,20 @@ class Stack:
             if all(e["status"] != "RUNNING" for e in self.executions()):
                 return
             time.sleep(0.05)
+
+    @contextmanager
+    def unlocked(self) -> Iterator[None]:
+        """Let other threads' AWS requests through while this thread (one that holds :attr:`lock`, e.g. a
+        Lambda handler blocked on purpose) waits inside the block."""
+        lock: Any = self.lock  # RLock's full release and restore, as threading.Condition does it
+        if not lock._is_owned():
+            yield
+            return
+        saved = lock._release_save()
+        try:
+            yield
+        finally:
+            lock._acquire_restore(saved)
 
     def socket_messages(self, connection_id: str) -> list[dict[str, Any]]:
         """Every JSON message posted to ``connection_id``, in order (moto concatenates them)."""
@@ -282,9 +293,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, values: dict[s
 
 def _reset_caches() -> None:
     get_settings.cache_clear()
-    clear_clients()
-    clear_provider_cache()
-    workflow_aws.reset()
+    aws_wiring.reset()
 
 
 @contextmanager
@@ -294,7 +303,6 @@ def serverless_stack(
     *,
     provider: str = "textract",
     max_concurrency: int = 4,
-    distributed_threshold: int = 40,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Everything the batch workflow touches, under moto, wired like template.yaml."""
@@ -343,7 +351,6 @@ def serverless_stack(
                     "RECEIPTFLOW_WEBSOCKET_ENDPOINT": WEBSOCKET_ENDPOINT,
                     "RECEIPTFLOW_PROVIDER": provider,
                     "RECEIPTFLOW_RETRY_ATTEMPTS": "1",
-                    "RECEIPTFLOW_DISTRIBUTED_MAP_THRESHOLD": str(distributed_threshold),
                     "RECEIPTFLOW_JWT_ISSUER": JWT_ISSUER,
                     "RECEIPTFLOW_JWT_AUDIENCE": JWT_AUDIENCE,
                     **(extra_env or {}),

@@ -1,5 +1,5 @@
 """End to end, offline: S3 drop folder → ingest → the real ``batch.asl.json`` executed by moto → the real
-Prepare / Scan Image / Record Failure / Finalize handlers → DynamoDB, S3 exports, WebSocket messages,
+Scan Image / Record Failure / Finalize handlers → DynamoDB, S3 exports, WebSocket messages,
 EventBridge ``BatchCompleted``. Textract is a ``Stubber`` answering with a recorded AnalyzeExpense
 response."""
 
@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 from receiptflow.adapters.aws import clients
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
 from receiptflow.models import BatchStatus, ItemStatus
-from receiptflow.workflow.aws import aws_orchestrator
+from receiptflow.wiring.aws import batch_service
 
 from tests.events import lambda_context, load_event
 from tests.serverless.receipts import corrupt_jpeg, receipt_jpeg
@@ -146,10 +146,12 @@ def test_drop_folder_batch_with_a_corrupt_image_and_a_throttle(
     recorded = [i.event["error"]["Error"] for i in stack.invocations if i.function == "RecordFailureFunction"]
     assert recorded == ["CorruptImageError"]
 
-    # WebSocket: snapshot, then progress…, result ×4, error ×1, complete last, in sequence order
+    # WebSocket: the snapshot (it covers the start's progress, numbered before the subscription), then
+    # each item's result or error followed by progress, complete last, in sequence order
     messages = stack.socket_messages("conn-1")
     kinds = [m["type"] for m in messages]
-    assert kinds[0] == "snapshot" and kinds[1] == "progress" and kinds[-1] == "complete"
+    assert kinds[0] == "snapshot" and messages[0]["seq"] == 1 and kinds[-1] == "complete"
+    assert kinds[1:-1] == [k for m in messages[1:-1:2] for k in (m["type"], "progress")]
     assert kinds.count("result") == 4 and kinds.count("error") == 1
     seqs = [m["seq"] for m in messages[1:]]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
@@ -208,7 +210,7 @@ def test_cancel_keeps_finished_results(stack: Stack, expense_response: dict[str,
     # WHEN the user cancels mid-batch (the API's DELETE calls the orchestrator)
     assert paused.wait(60), "the workflow never reached its second scan"
     store = DynamoBatchStore(stack.table)
-    aws_orchestrator().cancel(store.get_batch(TENANT, started["batch_id"]))
+    batch_service().cancel(store.get_batch(TENANT, started["batch_id"]))
     resume.set()
     execution = stack.wait(started["execution"])
 
@@ -241,7 +243,8 @@ def test_retry_failed_scans_only_the_failed_items(stack: Stack, expense_response
     # WHEN the file is uploaded again, fixed, and the failed items are retried
     stack.drop(f"inbox/{TENANT}/retry/bad.jpg", receipt_jpeg(23))
     first_run = len(stack.invocations)
-    execution_arn = aws_orchestrator().retry_failed(batch)
+    execution_arn = batch_service().retry_failed(batch).execution_arn
+    assert execution_arn is not None
     execution = stack.wait(execution_arn)
 
     # THEN a second execution scanned only that item and the batch succeeded
@@ -255,31 +258,29 @@ def test_retry_failed_scans_only_the_failed_items(stack: Stack, expense_response
     assert (batch.counts.succeeded, batch.counts.failed) == (3, 0)
 
 
-def test_large_batch_goes_through_the_distributed_map(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, expense_response: dict[str, Any]
+def test_items_travel_by_reference_through_the_distributed_map(
+    stack: Stack, expense_response: dict[str, Any]
 ) -> None:
-    # GIVEN a threshold of 2 items, so a three-image folder is "large"
-    serve_jwks(monkeypatch)
-    with serverless_stack(monkeypatch, tmp_path, distributed_threshold=2) as stack:
-        stub_textract(expense_response, responses=3)
-        drop_folder(stack, "big", {f"d{n}.jpg": receipt_jpeg(30 + n) for n in range(1, 4)})
+    # GIVEN a three-image folder
+    stub_textract(expense_response, responses=3)
+    drop_folder(stack, "big", {f"d{n}.jpg": receipt_jpeg(30 + n) for n in range(1, 4)})
 
-        # WHEN it runs
-        started, _ = start_from_inbox(stack, "conn-4")
-        execution = stack.wait(started["execution"])
+    # WHEN it runs
+    started, _ = start_from_inbox(stack, "conn-4")
+    execution = stack.wait(started["execution"])
 
-        # THEN the items travelled by reference (manifest in S3) and all were scanned
-        assert execution["status"] == "SUCCEEDED", execution
-        payload = json.loads(execution["input"])
-        assert payload["mode"] == "distributed" and "items" not in payload
-        manifest = stack.s3.get_object(Bucket=payload["manifest"]["bucket"], Key=payload["manifest"]["key"])
-        assert [entry["item_id"] for entry in json.loads(manifest["Body"].read())] == [
-            "00001",
-            "00002",
-            "00003",
-        ]
-        batch = DynamoBatchStore(stack.table).get_batch(TENANT, started["batch_id"])
-        assert (batch.status, batch.counts.succeeded) == (BatchStatus.SUCCEEDED, 3)
+    # THEN the items travelled by reference (manifest in S3) and all were scanned
+    assert execution["status"] == "SUCCEEDED", execution
+    payload = json.loads(execution["input"])
+    assert "items" not in payload and payload["item_count"] == 3
+    manifest = stack.s3.get_object(Bucket=payload["manifest"]["bucket"], Key=payload["manifest"]["key"])
+    assert [entry["item_id"] for entry in json.loads(manifest["Body"].read())] == [
+        "00001",
+        "00002",
+        "00003",
+    ]
+    batch = DynamoBatchStore(stack.table).get_batch(TENANT, started["batch_id"])
+    assert (batch.status, batch.counts.succeeded) == (BatchStatus.SUCCEEDED, 3)
 
 
 def test_execution_payloads_do_not_grow_with_the_batch() -> None:

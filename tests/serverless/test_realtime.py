@@ -14,7 +14,7 @@ from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
 from receiptflow.adapters.aws.ws_connections import ConnectionStore
 from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
 from receiptflow.models import Batch, ProgressEvent
-from receiptflow.workflow.aws import aws_workflow, connection_store
+from receiptflow.wiring.aws import connection_store, publisher
 
 from tests.events import lambda_context, load_event
 from tests.serverless.stack import Stack, serverless_stack
@@ -113,10 +113,10 @@ def test_publisher_drops_connections_that_are_gone(stack: Stack, monkeypatch: py
     for connection_id in ("alive", "gone"):
         connections.connect(connection_id, "tenant-a")
         assert connections.subscribe(connection_id, "b-9")
-    publisher = aws_workflow().publisher
-    assert isinstance(publisher, WebSocketPublisher)
-    post = publisher.client.post_to_connection
-    gone = publisher.client.exceptions.GoneException(
+    poster = publisher()
+    assert isinstance(poster, WebSocketPublisher)
+    post = poster.client.post_to_connection
+    gone = poster.client.exceptions.GoneException(
         {"Error": {"Code": "GoneException", "Message": "gone"}}, "PostToConnection"
     )
 
@@ -125,10 +125,10 @@ def test_publisher_drops_connections_that_are_gone(stack: Stack, monkeypatch: py
             raise gone
         return post(**kwargs)
 
-    monkeypatch.setattr(publisher.client, "post_to_connection", post_or_gone)
+    monkeypatch.setattr(poster.client, "post_to_connection", post_or_gone)
 
     # WHEN an event is published
-    publisher.publish(ProgressEvent(batch_id="b-9", seq=7, done=1, total=2))
+    poster.publish(ProgressEvent(batch_id="b-9", seq=7, done=1, total=2))
 
     # THEN the live one got it and the gone one is forgotten
     assert [m["seq"] for m in stack.socket_messages("alive")] == [7]
@@ -140,14 +140,14 @@ def test_publisher_survives_other_post_failures(stack: Stack, monkeypatch: pytes
     connections = connection_store()
     connections.connect("flaky", "tenant-a")
     connections.subscribe("flaky", "b-8")
-    publisher = aws_workflow().publisher
-    assert isinstance(publisher, WebSocketPublisher)
+    poster = publisher()
+    assert isinstance(poster, WebSocketPublisher)
 
     def refuse(**kwargs: Any) -> Any:
         raise ClientError(
             {"Error": {"Code": "LimitExceededException", "Message": "slow down"}}, "PostToConnection"
         )
 
-    monkeypatch.setattr(publisher.client, "post_to_connection", refuse)
-    publisher.publish(ProgressEvent(batch_id="b-8", seq=1, done=0, total=1))  # does not raise
+    monkeypatch.setattr(poster.client, "post_to_connection", refuse)
+    poster.publish(ProgressEvent(batch_id="b-8", seq=1, done=0, total=1))  # does not raise
     assert connections.get("flaky") is not None

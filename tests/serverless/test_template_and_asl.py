@@ -67,13 +67,11 @@ def test_the_validator_reports_what_the_grammar_allows() -> None:
     # GIVEN a definition with a dangling transition, a jitter-less retrier, a repeated state name
     # and a Scan Image step that no longer retries throttles
     machine = _machine()
-    machine["States"]["Is Batch Large?"]["Default"] = "Nowhere"
+    machine["States"]["Scan Items"]["Next"] = "Nowhere"
     scan = _scan_state(machine, "Scan Items")
     del scan["Retry"][0]["JitterStrategy"]
     scan["Retry"] = [r for r in scan["Retry"] if "ProviderThrottledError" not in r["ErrorEquals"]]
-    machine["States"]["Scan Items From Manifest"]["ItemProcessor"]["States"]["Record Failure"] = {
-        "Type": "Succeed"
-    }
+    machine["States"]["Record Failure"] = {"Type": "Succeed"}
 
     # WHEN it is checked THEN each problem is named
     problems = "\n".join(check_definition(machine))
@@ -85,22 +83,27 @@ def test_the_validator_reports_what_the_grammar_allows() -> None:
 
 def test_the_validator_rejects_a_definition_the_parser_cannot_load(tmp_path: Path) -> None:
     broken = tmp_path / "broken.asl.json"
-    text = DEFINITION_PATH.read_text(encoding="utf-8").replace('"Type": "Choice"', '"Type": "Chose"')
+    text = DEFINITION_PATH.read_text(encoding="utf-8").replace('"Type": "Map"', '"Type": "Mop"')
     broken.write_text(text, encoding="utf-8")
     assert any("rejected" in problem for problem in validate(broken, TEMPLATE_PATH))
 
 
-def test_scan_steps_retry_throttles_and_catch_everything_keeping_the_input() -> None:
+def test_one_item_processor_for_every_batch_size() -> None:
     machine = _machine()
-    for map_name in ("Scan Items", "Scan Items From Manifest"):
-        scan = _scan_state(machine, map_name)
-        throttle = next(r for r in scan["Retry"] if "ProviderThrottledError" in r["ErrorEquals"])
-        assert throttle["JitterStrategy"] == "FULL" and throttle["MaxDelaySeconds"] > 0
-        assert scan["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
-        assert all(c["ResultPath"] == "$.error" for c in scan["Catch"])
-    distributed = machine["States"]["Scan Items From Manifest"]
+    maps = [name for name, state in machine["States"].items() if state["Type"] == "Map"]
+    assert maps == ["Scan Items"] and machine["StartAt"] == "Scan Items"
+    distributed = machine["States"]["Scan Items"]
+    assert distributed["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert distributed["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
     assert isinstance(distributed["ToleratedFailurePercentage"], float)
+
+
+def test_scan_steps_retry_throttles_and_catch_everything_keeping_the_input() -> None:
+    scan = _scan_state(_machine(), "Scan Items")
+    throttle = next(r for r in scan["Retry"] if "ProviderThrottledError" in r["ErrorEquals"])
+    assert throttle["JitterStrategy"] == "FULL" and throttle["MaxDelaySeconds"] > 0
+    assert scan["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+    assert all(c["ResultPath"] == "$.error" for c in scan["Catch"])
 
 
 def _top_level_names(path: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""The workflow core's rules, step by step (unit level where pure; moto where a store is needed)."""
+"""The batch service's AWS steps, one by one (unit level where pure; moto where a store is needed)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,14 @@ from pathlib import Path
 
 import pytest
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
-from receiptflow.errors import ConflictError, NotFoundError
-from receiptflow.models import Batch, BatchCounts, BatchItem, BatchStatus, ItemStatus
-from receiptflow.workflow.aws import aws_orchestrator, aws_workflow, connection_store
-from receiptflow.workflow.ingest import (
-    IngestResult,
-    ObjectCreated,
-    inbox_batch_id,
-    ingest_object,
-    parse_inbox_key,
-)
-from receiptflow.workflow.items import record_failure, scan_error_from_step
-from receiptflow.workflow.lifecycle import final_status, finalize_batch, prepare_batch
-from receiptflow.workflow.naming import MAX_EXECUTION_NAME, execution_name
-from receiptflow.workflow.payloads import BatchRef, FailedItem, StepError
+from receiptflow.adapters.aws.sfn_dispatcher import MAX_EXECUTION_NAME, execution_name
+from receiptflow.batches.ingest import IngestResult, ObjectCreated, inbox_batch_id, ingest_object
+from receiptflow.batches.payloads import BatchRef, FailedItem, StepError
+from receiptflow.batches.service import scan_error_from_step
+from receiptflow.blob_keys import parse_inbox_key
+from receiptflow.errors import ConflictError, InvalidRequestError
+from receiptflow.models import Batch, BatchItem, BatchStatus, ItemStatus
+from receiptflow.wiring.aws import batch_service, blob_store, connection_store
 
 from tests.events import lambda_context, load_event
 from tests.serverless.stack import Stack, serverless_stack
@@ -74,15 +68,6 @@ def test_caught_errors_map_to_their_stable_codes() -> None:
     assert not_ours.code == "internal_error"
 
 
-@pytest.mark.parametrize(
-    ("succeeded", "failed", "status"),
-    [(3, 0, BatchStatus.SUCCEEDED), (2, 1, BatchStatus.PARTIALLY_FAILED), (0, 3, BatchStatus.FAILED)],
-)
-def test_final_status(succeeded: int, failed: int, status: BatchStatus) -> None:
-    counts = BatchCounts(total=succeeded + failed, succeeded=succeeded, failed=failed)
-    assert final_status(counts) is status
-
-
 # --- functional (moto) ------------------------------------------------------------------------------
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
@@ -96,26 +81,28 @@ def _created(key: str) -> ObjectCreated:
 
 
 def test_only_the_marker_starts_a_batch_and_placeholders_are_not_items(stack: Stack) -> None:
-    workflow, orchestrator = aws_workflow(), aws_orchestrator()
+    service, blobs = batch_service(), blob_store()
     stack.drop("inbox/t1/trip/", b"")  # a console "folder"
     stack.drop("inbox/t1/trip/a.jpg", b"jpeg bytes")
     stack.drop("inbox/t1/trip/empty.jpg", b"")  # empty files are items: they fail typed, never vanish
 
-    file_event = ingest_object(workflow, orchestrator, _created("inbox/t1/trip/a.jpg"))
+    file_event = ingest_object(service, blobs, _created("inbox/t1/trip/a.jpg"))
     assert file_event.result is IngestResult.IGNORED
     assert stack.executions() == []
 
-    marker = ingest_object(workflow, orchestrator, _created("inbox/t1/trip/_READY"))
+    marker = ingest_object(service, blobs, _created("inbox/t1/trip/_READY"))
     assert (marker.result, marker.items) == (IngestResult.STARTED, 2)
-    items = workflow.store.list_items(marker.batch_id or "")
+    items = service.store.list_items(marker.batch_id or "")
     assert [(i.item_id, i.source) for i in items] == [("00001", "a.jpg"), ("00002", "empty.jpg")]
     assert len(stack.executions()) == 1
     execution = stack.sfn.describe_execution(executionArn=marker.execution)
-    assert json.loads(execution["input"])["items"] == [{"item_id": "00001"}, {"item_id": "00002"}]
+    manifest = json.loads(execution["input"])["manifest"]
+    body = stack.s3.get_object(Bucket=manifest["bucket"], Key=manifest["key"])["Body"].read()
+    assert json.loads(body) == [{"item_id": "00001"}, {"item_id": "00002"}]
 
 
 def test_an_empty_folder_starts_nothing(stack: Stack) -> None:
-    outcome = ingest_object(aws_workflow(), aws_orchestrator(), _created("inbox/t1/nothing/_READY"))
+    outcome = ingest_object(batch_service(), blob_store(), _created("inbox/t1/nothing/_READY"))
     assert outcome.result is IngestResult.EMPTY
     assert stack.executions() == []
 
@@ -128,20 +115,8 @@ def test_ingest_handler_reads_the_eventbridge_event(stack: Stack) -> None:
     event["detail"]["bucket"]["name"] = stack.bucket
     result = handler(event, lambda_context("IngestFunction"))
     assert (result["result"], result["items"]) == ("started", 1)
-    batch = aws_workflow().store.get_batch("tenant-a", result["batch_id"])
+    batch = batch_service().get("tenant-a", result["batch_id"])
     assert batch.name == "2026-11 trip"
-
-
-def test_prepare_refuses_a_cancelled_or_foreign_batch(stack: Stack) -> None:
-    store = DynamoBatchStore(stack.table)
-    store.create_batch(Batch(batch_id="p-1", tenant_id="t1"))
-    workflow = aws_workflow()
-    with pytest.raises(NotFoundError):
-        prepare_batch(workflow, BatchRef(batch_id="p-1", tenant_id="t2"))
-    assert prepare_batch(workflow, BatchRef(batch_id="p-1", tenant_id="t1")).status is BatchStatus.RUNNING
-    store.set_batch_status("p-1", BatchStatus.CANCELLED)
-    with pytest.raises(ConflictError):
-        prepare_batch(workflow, BatchRef(batch_id="p-1", tenant_id="t1"))
 
 
 def test_record_failure_and_finalize_are_safe_to_repeat(stack: Stack) -> None:
@@ -149,15 +124,15 @@ def test_record_failure_and_finalize_are_safe_to_repeat(stack: Stack) -> None:
     store = DynamoBatchStore(stack.table)
     store.create_batch(Batch(batch_id="r-1", tenant_id="t1"))
     store.add_items([BatchItem(batch_id="r-1", item_id="00001", source="x.jpg", blob_key="inbox/t1/r/x.jpg")])
-    workflow = aws_workflow()
-    prepare_batch(workflow, BatchRef(batch_id="r-1", tenant_id="t1"))
+    store.set_batch_status("r-1", BatchStatus.RUNNING)
+    service = batch_service()
     failed = FailedItem(
         batch_id="r-1", tenant_id="t1", item_id="00001", error=StepError(Error="EmptyFileError", Cause="{}")
     )
 
     # WHEN Record Failure and Finalize each run twice (Step Functions retries, redrive)
-    first, second = record_failure(workflow, failed), record_failure(workflow, failed)
-    done, again = (finalize_batch(workflow, BatchRef(batch_id="r-1", tenant_id="t1")) for _ in range(2))
+    first, second = service.record_failure(failed), service.record_failure(failed)
+    done, again = (service.finalize(BatchRef(batch_id="r-1", tenant_id="t1")) for _ in range(2))
 
     # THEN the counts moved once and the batch closed once
     assert (first.recorded, first.code, second.recorded) == (True, "empty_file", False)
@@ -172,7 +147,8 @@ def test_finalize_turns_leftover_items_into_typed_errors(stack: Stack) -> None:
     store = DynamoBatchStore(stack.table)
     store.create_batch(Batch(batch_id="l-1", tenant_id="t1"))
     store.add_items([BatchItem(batch_id="l-1", item_id="00001", source="lost.jpg")])
-    outcome = finalize_batch(aws_workflow(), BatchRef(batch_id="l-1", tenant_id="t1"))
+    store.set_batch_status("l-1", BatchStatus.RUNNING)
+    outcome = batch_service().finalize(BatchRef(batch_id="l-1", tenant_id="t1"))
     assert outcome.status is BatchStatus.FAILED
     item = store.get_item("l-1", "00001")
     assert item.result is not None and item.result.error is not None
@@ -183,8 +159,8 @@ def test_retry_failed_refuses_a_batch_without_failures(stack: Stack) -> None:
     store = DynamoBatchStore(stack.table)
     store.create_batch(Batch(batch_id="ok-1", tenant_id="t1"))
     store.set_batch_status("ok-1", BatchStatus.SUCCEEDED)
-    with pytest.raises(ConflictError):
-        aws_orchestrator().retry_failed(store.get_batch("t1", "ok-1"))
+    with pytest.raises(InvalidRequestError):
+        batch_service().retry_failed(store.get_batch("t1", "ok-1"))
 
 
 def test_start_twice_starts_one_execution(stack: Stack) -> None:
@@ -192,30 +168,24 @@ def test_start_twice_starts_one_execution(stack: Stack) -> None:
     store.create_batch(Batch(batch_id="s-1", tenant_id="t1"))
     store.add_items([BatchItem(batch_id="s-1", item_id="00001", source="a.jpg", blob_key="k")])
     batch = store.get_batch("t1", "s-1")
-    first = aws_orchestrator().start(batch)
-    second = aws_orchestrator().start(store.get_batch("t1", "s-1"))
-    assert first == second
+    first = batch_service().start(batch)
+    with pytest.raises(ConflictError):  # the stale copy still says "created": the store says no
+        batch_service().start(batch)
     assert len(stack.executions()) == 1
-    assert store.get_batch("t1", "s-1").execution_arn == first
+    assert first.execution_arn and store.get_batch("t1", "s-1").execution_arn == first.execution_arn
 
 
-def test_an_orchestrator_built_like_the_api_announces_a_cancel(stack: Stack) -> None:
-    # GIVEN the orchestrator as the HTTP API builds it (no publisher given) and a subscribed socket
-    from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
-    from receiptflow.adapters.aws.sfn_orchestrator import StepFunctionsOrchestrator
-    from receiptflow.settings import get_settings
-
+def test_a_cancel_before_the_start_is_announced_to_subscribers(stack: Stack) -> None:
+    # GIVEN a batch that never started and a subscribed socket
     store = DynamoBatchStore(stack.table)
     store.create_batch(Batch(batch_id="c-1", tenant_id="t1"))
     connection_store().connect("watcher", "t1")
     connection_store().subscribe("watcher", "c-1")
-    orchestrator = StepFunctionsOrchestrator(
-        settings=get_settings(), store=store, blobs=S3BlobStore(stack.bucket)
-    )
 
-    # WHEN the batch is cancelled before it started
-    orchestrator.cancel(store.get_batch("t1", "c-1"))
+    # WHEN the batch is cancelled
+    batch_service().cancel(store.get_batch("t1", "c-1"))
 
-    # THEN it is cancelled and the subscriber is told
+    # THEN it is cancelled at once (nothing was in flight) and the subscriber is told, once
     assert store.get_batch("t1", "c-1").status is BatchStatus.CANCELLED
-    assert [(m["type"], m["status"]) for m in stack.socket_messages("watcher")] == [("complete", "cancelled")]
+    kinds = [(m["type"], m.get("status")) for m in stack.socket_messages("watcher")]
+    assert kinds == [("progress", None), ("complete", "cancelled")]

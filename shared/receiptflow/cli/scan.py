@@ -4,8 +4,10 @@ Folders are walked recursively (hidden folders such as ``.git`` skipped); every 
 an item, dot-files included, its type decided by content, so a stray ``.txt`` or ``.DS_Store`` becomes an
 ``unsupported_type`` row rather than vanishing. The batch id is a hash of the sorted
 absolute file paths, the provider and the cache mode, so running the same command again resumes the same
-batch (also after ``kill -9``): finished items come from the store, the rest are scanned. A new batch
-over files already seen (copies, other paths) is answered from the content-hash cache.
+batch (also after ``kill -9``): finished items come from the store, the rest (cancelled ones included)
+are scanned. A new batch over files already seen (copies, other paths) is answered from the content-hash
+cache. Ctrl-C (or SIGTERM) cancels the batch: no further image starts, the ones in flight finish; a second
+Ctrl-C quits at once.
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
@@ -30,9 +32,9 @@ from receiptflow.wiring.providers import PROVIDER_NAMES
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
     from receiptflow.models import Batch, BatchItem, Event
     from receiptflow.settings import Settings
+    from receiptflow.wiring.local import LocalRoot
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -108,14 +110,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return get_settings().model_copy(update=update)
 
 
-def ensure_batch(store: SqliteBatchStore, files: list[Path], settings: Settings, use_cache: bool) -> Batch:
+def ensure_batch(root: LocalRoot, files: list[Path], settings: Settings, use_cache: bool) -> Batch:
     """The batch for these files: created with its items on the first run, found on later runs."""
     from receiptflow.errors import ConflictError, NotFoundError
-    from receiptflow.models import Batch, BatchItem, BatchOptions
+    from receiptflow.models import Batch, BatchItem, BatchOptions, BatchStatus
 
     batch_id = batch_id_for(files, settings.provider, use_cache)
     try:
-        batch = store.get_batch("local", batch_id)
+        batch = root.batches.get("local", batch_id)
     except NotFoundError:
         batch = Batch(
             batch_id=batch_id,
@@ -124,28 +126,17 @@ def ensure_batch(store: SqliteBatchStore, files: list[Path], settings: Settings,
             options=BatchOptions(provider=settings.provider, use_cache=use_cache),
         )
         try:
-            store.create_batch(batch)
+            batch = root.batches.create(batch)
         except ConflictError:  # a concurrent run created it first
-            pass
-    width = max(6, len(str(len(files))))
-    store.add_items(
-        [
+            batch = root.batches.get("local", batch_id)
+    if batch.status is BatchStatus.CREATED:
+        width = max(6, len(str(len(files))))
+        items = [
             BatchItem(batch_id=batch_id, item_id=f"{i:0{width}d}", source=_display(p), blob_key=str(p))
             for i, p in enumerate(files)
         ]
-    )
-    return store.get_batch("local", batch_id)
-
-
-def all_items(store: SqliteBatchStore, batch_id: str) -> Iterator[BatchItem]:
-    """Every item of the batch in item order."""
-    cursor: str | None = None
-    while True:
-        page = store.list_items(batch_id, after=cursor, limit=500)
-        if not page:
-            return
-        yield from page
-        cursor = page[-1].item_id
+        root.batches.add_items(batch, items)
+    return root.batches.get("local", batch_id)
 
 
 def write_out(target: str, items: list[BatchItem]) -> None:
@@ -167,18 +158,19 @@ def write_out(target: str, items: list[BatchItem]) -> None:
     os.replace(tmp, out)
 
 
-def _install_sigint(stop: threading.Event, console: Console) -> None:
-    """First Ctrl-C: stop cleanly (in-flight items finish, the rest are cancelled). Second: exit at
+def _install_signals(interrupted: threading.Event, console: Console) -> None:
+    """First Ctrl-C or SIGTERM: cancel (no further image starts, the ones in flight finish). Second: exit at
     once, like a crash; items in flight stay ``running`` and the next run scans them again."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
+        if interrupted.is_set():
             sys.stderr.flush()
             os._exit(EXIT_INTERRUPTED)
-        stop.set()
+        interrupted.set()
         console.print("stopping: finishing the images in flight (Ctrl-C again to quit now)")
 
     signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -203,41 +195,40 @@ def run(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
     from rich.console import Console
 
-    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
-    from receiptflow.adapters.embedded.cache import SqliteResultCache
-    from receiptflow.adapters.embedded.event_hub import EventHub
-    from receiptflow.adapters.embedded.sqlite_db import default_db_path
+    from receiptflow.batches.events import pace
     from receiptflow.errors import StoreUnavailableError
-    from receiptflow.runner import LocalRunner
+    from receiptflow.paging import iter_items
+    from receiptflow.wiring.local import LocalRoot
 
     settings = _settings(args)
-    db_path = default_db_path(settings)
-    store = SqliteBatchStore(db_path)
-    cache = SqliteResultCache(db_path) if settings.cache_enabled else None
-    batch = ensure_batch(store, files, settings, use_cache=not args.no_cache)
-    hub = EventHub(history_size=1)
-    stop = threading.Event()
-    _install_sigint(stop, err)
-
-    view = ProgressView(err, batch, enabled=not args.quiet)
-    unsubscribe = hub.subscribe(batch.batch_id, view.on_event)
+    root = LocalRoot(settings, event_history=1)
+    interrupted = threading.Event()
+    _install_signals(interrupted, err)
     try:
-        with view, LocalRunner(store, cache, hub, settings, settings.provider) as runner:
-            final = runner.run_batch(batch.batch_id, stop=stop)
+        batch = ensure_batch(root, files, settings, use_cache=not args.no_cache)
+        view = ProgressView(err, batch, enabled=not args.quiet)
+        unsubscribe = root.hub.subscribe(batch.batch_id, view.on_event)
+        try:
+            with view:
+                final = root.run_to_end(batch, interrupt=interrupted)
+        finally:
+            unsubscribe()
+        items = list(iter_items(root.store, batch.batch_id))
     except StoreUnavailableError as e:  # results so far are kept; the same command resumes
         err.print(f"[red]error:[/] {e.message}; run the same command again to resume")
         return EXIT_FAILED
     finally:
-        unsubscribe()
+        root.shutdown()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    items = list(all_items(store, batch.batch_id))
     if args.out:
         write_out(args.out, items)
     table_console = err if args.out == "-" else Console()
     quiet = args.quiet or len(items) > TABLE_ROWS_MAX
-    print_summary(table_console, final, items, quiet=quiet, duration_s=view.duration_s, rate=view.rate)
-    return EXIT_INTERRUPTED if stop.is_set() else EXIT_OK
+    took = pace(final)
+    print_summary(table_console, final, items, quiet=quiet, duration_s=took.elapsed_s, rate=took.rate)
+    return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_OK
 
 
 class ProgressView:
@@ -247,8 +238,6 @@ class ProgressView:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.enabled = enabled
-        self.duration_s = 0.0
-        self.rate = 0.0
         self._progress = Progress(
             TextColumn("[bold]scanning"),
             BarColumn(),
@@ -285,7 +274,6 @@ class ProgressView:
         if isinstance(event, ResultEvent | ErrorEvent):
             self._progress.advance(self._task)
         elif isinstance(event, ProgressEvent):
-            self.rate = event.rate
             eta = f"{event.eta_seconds:.0f}s" if event.eta_seconds is not None else "-"
             hit_rate = f"{event.cache_hits / event.done:.0%}" if event.done else "0%"
             self._progress.update(
@@ -298,7 +286,6 @@ class ProgressView:
                 failed=event.failed,
             )
         elif isinstance(event, CompleteEvent):
-            self.duration_s = event.duration_s
             self._progress.update(self._task, completed=event.counts.done)
 
 

@@ -32,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
 
     from receiptflow.api import create_app
     from receiptflow.api.auth import load_api_keys
-    from receiptflow.api.local import build_local_services
     from receiptflow.errors import ReceiptflowError
     from receiptflow.settings import get_settings
+    from receiptflow.wiring.local import LocalRoot
 
     console = Console(stderr=True)
     updates: dict[str, object] = {}
@@ -58,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
         dev_key = secrets.token_urlsafe(24)
         keys = {dev_key: "dev"}
         console.print(f"development key for tenant 'dev': [bold]{dev_key}[/bold]")
-    services, _ = build_local_services(settings, keys)
-    app = create_app(services)
+    app = create_app(LocalRoot(settings).api_services(keys))
     tenants = sorted(set(keys.values()))
     console.print(f"receiptflow API on [bold]http://{args.host}:{args.port}[/bold] (docs at /docs)")
     console.print(f"API keys configured for {len(tenants)} tenant(s): {', '.join(tenants)}")

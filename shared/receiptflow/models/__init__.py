@@ -21,7 +21,7 @@ from receiptflow.models.events import (
 )
 from receiptflow.models.fields import DateField, ExtractedField, MoneyField, TextField, TimeField
 from receiptflow.models.receipt import MONEY_FIELDS, SUMMARY_FIELDS, LineItem, Receipt, ReceiptCheck
-from receiptflow.models.scan import ScanError, ScanResult, ScanStatus
+from receiptflow.models.scan import ScanError, ScanResult, ScanStatus, cancelled_result, error_result
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -50,6 +50,8 @@ __all__ = [
     "SnapshotEvent",
     "TextField",
     "TimeField",
+    "cancelled_result",
+    "error_result",
     "parse_event",
     "utcnow",
 ]

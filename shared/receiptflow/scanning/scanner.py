@@ -17,9 +17,9 @@ import logging
 import time
 
 from receiptflow.document import BlobRef
-from receiptflow.errors import ProviderError, ReceiptflowError, StoreUnavailableError
+from receiptflow.errors import StoreUnavailableError
 from receiptflow.extract import EXTRACTOR_VERSION
-from receiptflow.models import ScanError, ScanResult, ScanStatus
+from receiptflow.models import ScanResult, ScanStatus, error_result
 from receiptflow.ports import Provider, ResultCache
 from receiptflow.settings import Settings
 
@@ -46,26 +46,6 @@ def served_from_cache(stored: ScanResult, source: str, sha256: str, duration_ms:
     nothing billed."""
     update = {"source": source, "sha256": sha256, "cached": True, "duration_ms": duration_ms}
     return stored.model_copy(update={**update, "attempts": 0, "cost_usd": 0.0})
-
-
-def error_result(
-    error: BaseException, source: str, sha256: str | None, duration_ms: float = 0.0
-) -> ScanResult:
-    """The error row for ``error``: its stable code, or ``internal_error`` with the exception type."""
-    if isinstance(error, ReceiptflowError):
-        scan_error = ScanError(code=error.code, message=error.message, retryable=error.retryable)
-    else:
-        scan_error = ScanError(code="internal_error", message=f"{type(error).__name__}: {error}")
-    result = ScanResult(
-        source=source, sha256=sha256, status=ScanStatus.ERROR, error=scan_error, duration_ms=duration_ms
-    )
-    if isinstance(error, ProviderError):
-        # the chain's accounting survives failure: attempts made, providers tried, money spent
-        result.provider = error.provider or None
-        result.attempts = error.attempts
-        result.providers_tried = list(error.providers_tried)
-        result.cost_usd = error.cost_usd
-    return result
 
 
 class Scanner:

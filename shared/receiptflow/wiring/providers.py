@@ -1,12 +1,14 @@
-"""Build the provider (or provider chain) a command or handler asked for, by name, once per process.
+"""Build the provider (or provider chain) a command or handler asked for, by name, once per process, for
+an explicit mode (``local`` on a machine, ``aws`` in Lambda; never guessed from the settings).
 
 - ``local``: the on-machine OCR engine, as it is.
 - ``textract`` / ``openai``: that cloud provider behind its retries and shared circuit breaker.
-- ``auto``: in AWS (``settings.table_name`` set) the chain in ``settings.provider_order``. On a machine, the
-  cloud providers in that order that are usable here (AWS credentials and a region for Textract; an OpenAI
-  key for OpenAI), then ``local`` as the offline last resort; with no cloud provider usable, just ``local``.
+- ``auto``: in AWS the chain in ``settings.provider_order``. On a machine, the cloud providers in that
+  order that are usable here (AWS credentials and a region for Textract; an OpenAI key for OpenAI), then
+  ``local`` as the offline last resort; with no cloud provider usable, just ``local``.
 
-Breaker state lives in DynamoDB when ``settings.table_name`` is set, else in the embedded SQLite database.
+Breaker state lives in DynamoDB in AWS, in the embedded SQLite database on a machine. The scanner for a
+provider is built here too (:func:`build_scanner`), the one place a ``Scanner`` is made.
 """
 
 from __future__ import annotations
@@ -14,28 +16,42 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import Literal
 
-from receiptflow.ports import BreakerStore, Provider
+from receiptflow.ports import BreakerStore, Provider, ResultCache
 from receiptflow.providers.breaker import CircuitBreaker
+from receiptflow.scanning.scanner import Scanner
 from receiptflow.settings import Settings
+
+Mode = Literal["local", "aws"]
 
 PROVIDER_NAMES = ("local", "textract", "openai", "auto")
 CLOUD_PROVIDERS = ("textract", "openai")
 logger = logging.getLogger(__name__)
-_cache: dict[tuple[str, str], Provider] = {}
+_cache: dict[tuple[str, str, str], Provider] = {}
 _lock = threading.Lock()
 
 
-def build_provider(name: str, settings: Settings) -> Provider:
-    """A ready provider for ``name`` (local | textract | openai | auto), built once per settings."""
+def build_provider(name: str, settings: Settings, *, mode: Mode) -> Provider:
+    """A ready provider for ``name`` (local, textract, openai, auto) in ``mode``, built once per settings."""
     if name not in PROVIDER_NAMES:
         raise ValueError(f"unknown provider {name!r}; choose one of {', '.join(PROVIDER_NAMES)}")
-    key = (name, settings.model_dump_json())
+    key = (name, mode, settings.model_dump_json())
     with _lock:
         provider = _cache.get(key)
         if provider is None:
-            provider = _cache[key] = _build(name, settings)
+            provider = _cache[key] = _build(name, settings, mode)
     return provider
+
+
+def build_scanner(name: str, settings: Settings, cache: ResultCache | None, *, mode: Mode) -> Scanner:
+    """The scanner for provider ``name`` with ``cache`` (None disables caching)."""
+    return Scanner(build_provider(name, settings, mode=mode), cache, settings)
+
+
+def local_scanner(name: str, settings: Settings, cache: ResultCache | None) -> Scanner:
+    """:func:`build_scanner` in local mode (module-level, so a worker process can be handed it)."""
+    return build_scanner(name, settings, cache, mode="local")
 
 
 def clear_provider_cache() -> None:
@@ -44,11 +60,11 @@ def clear_provider_cache() -> None:
         _cache.clear()
 
 
-def _build(name: str, settings: Settings) -> Provider:
+def _build(name: str, settings: Settings, mode: Mode) -> Provider:
     if name == "local":
         return _single("local", settings)
     if name == "auto":
-        order = auto_order(settings)
+        order = auto_order(settings, mode=mode)
         logger.info("provider auto", extra={"order": ",".join(order)})
         if order == ["local"]:
             return _single("local", settings)
@@ -56,7 +72,7 @@ def _build(name: str, settings: Settings) -> Provider:
         order = [name]
     from receiptflow.providers.chain import ProviderChain
 
-    store = breaker_store(settings)
+    store = breaker_store(settings, mode=mode)
     providers = [_single(n, settings) for n in order]
     breakers = {n: breaker(n, store, settings) for n in order if n in CLOUD_PROVIDERS}
     return ProviderChain(providers, breakers, settings)
@@ -78,10 +94,10 @@ def _single(name: str, settings: Settings) -> Provider:
     raise ValueError(f"unknown provider {name!r} in the provider order")
 
 
-def auto_order(settings: Settings) -> list[str]:
+def auto_order(settings: Settings, *, mode: Mode) -> list[str]:
     """The providers ``auto`` chains, in order (see the module docstring)."""
     order = [n.strip() for n in settings.provider_order.split(",") if n.strip()]
-    if settings.table_name:
+    if mode == "aws":
         return order or ["textract", "openai"]
     usable = [
         n
@@ -95,10 +111,9 @@ def auto_order(settings: Settings) -> list[str]:
 
 def aws_usable() -> bool:
     """True when boto3's default chain finds credentials and a region."""
-    import boto3
+    from receiptflow.adapters.aws.clients import credentials_available
 
-    session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
-    return session.region_name is not None and session.get_credentials() is not None
+    return credentials_available()
 
 
 def openai_usable(settings: Settings) -> bool:
@@ -106,9 +121,9 @@ def openai_usable(settings: Settings) -> bool:
     return bool(os.environ.get("OPENAI_API_KEY", "").strip() or settings.openai_secret_name)
 
 
-def breaker_store(settings: Settings) -> BreakerStore:
+def breaker_store(settings: Settings, *, mode: Mode) -> BreakerStore:
     """DynamoDB in AWS, the embedded SQLite database on a machine."""
-    if settings.table_name:
+    if mode == "aws":
         from receiptflow.adapters.aws.dynamo_breaker_store import DynamoBreakerStore
 
         return DynamoBreakerStore(settings.table_name)

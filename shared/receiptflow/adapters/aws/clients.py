@@ -37,6 +37,16 @@ def _session() -> Any:
     return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
+def credentials_available() -> bool:
+    """True when boto3's default chain finds credentials and a region now (without calling AWS)."""
+    import os
+
+    import boto3
+
+    session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
+    return session.region_name is not None and session.get_credentials() is not None
+
+
 @lru_cache(maxsize=1)
 def s3_client() -> S3Client:
     """S3 client (SigV4, virtual-host addressing left to botocore)."""

@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from receiptflow.adapters.aws.clients import dynamodb_client
 from receiptflow.errors import ConflictError, ReceiptflowError, StoreUnavailableError
+from receiptflow.ports import Connection
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -42,15 +42,6 @@ def _translate(table: str) -> Iterator[None]:
         raise ReceiptflowError(f"table {table} request failed: {code}") from e
     except BotoCoreError as e:
         raise StoreUnavailableError(f"DynamoDB unreachable: {type(e).__name__}") from e
-
-
-@dataclass(frozen=True)
-class Connection:
-    """One open WebSocket connection of a tenant, subscribed to at most one batch."""
-
-    connection_id: str
-    tenant_id: str
-    batch_id: str | None = None
 
 
 class ConnectionStore:

@@ -1,16 +1,14 @@
-"""``LocalRunner`` with real worker processes, real OCR, real SQLite and the in-process event hub."""
+"""The local mode wired for real: the batch service, the process-pool dispatcher with real worker
+processes and real OCR, SQLite and the in-process event hub (``receiptflow.wiring.local.LocalRoot``)."""
 
 from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
-from receiptflow.adapters.embedded.blob_store import FileBlobStore
-from receiptflow.adapters.embedded.cache import SqliteResultCache
-from receiptflow.adapters.embedded.event_hub import EventHub
 from receiptflow.models import (
     Batch,
     BatchItem,
@@ -22,8 +20,8 @@ from receiptflow.models import (
     ProgressEvent,
     ResultEvent,
 )
-from receiptflow.runner import LocalRunner
 from receiptflow.settings import Settings
+from receiptflow.wiring.local import LocalRoot
 
 from tests.local.receipts import write_receipts
 
@@ -33,24 +31,32 @@ def runner_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"workers": 2})
 
 
-def make_batch(store: SqliteBatchStore, batch_id: str, paths: list[Path]) -> None:
-    store.create_batch(Batch(batch_id=batch_id))
-    store.add_items(
-        [
-            BatchItem(batch_id=batch_id, item_id=f"{i:03d}", source=p.name, blob_key=str(p))
-            for i, p in enumerate(paths)
-        ]
-    )
+@pytest.fixture
+def root(runner_settings: Settings) -> Iterator[LocalRoot]:
+    """The local composition root on a private data dir, two workers; the pool is stopped afterwards."""
+    root = LocalRoot(runner_settings)
+    yield root
+    root.shutdown()
 
 
-def recorder(hub: EventHub, batch_id: str) -> list[Event]:
+def make_batch(root: LocalRoot, batch_id: str, paths: list[Path], provider: str | None = None) -> Batch:
+    batch = root.batches.create(Batch(batch_id=batch_id, options={"provider": provider}))
+    items = [
+        BatchItem(batch_id=batch_id, item_id=f"{i:03d}", source=p.name, blob_key=str(p))
+        for i, p in enumerate(paths)
+    ]
+    root.batches.add_items(batch, items)
+    return root.batches.get("local", batch_id)
+
+
+def recorder(root: LocalRoot, batch_id: str) -> list[Event]:
     events: list[Event] = []
-    hub.subscribe(batch_id, events.append)
+    root.hub.subscribe(batch_id, events.append)
     return events
 
 
 def test_a_batch_runs_to_the_end_with_typed_errors_duplicates_and_ordered_events(
-    tmp_path: Path, runner_settings: Settings, db_path: Path
+    tmp_path: Path, root: LocalRoot
 ) -> None:
     # GIVEN three receipts, a duplicate of the first, an empty file, a text file and a vanished file
     known = write_receipts(tmp_path / "in", 3)
@@ -64,13 +70,12 @@ def test_a_batch_runs_to_the_end_with_typed_errors_duplicates_and_ordered_events
         folder / "note.txt",
         folder / "gone.jpg",
     ]
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    make_batch(store, "b1", paths)
-    events = recorder(hub, "b1")
+    store = root.store
+    batch = make_batch(root, "b1", paths)
+    events = recorder(root, "b1")
 
     # WHEN the batch runs
-    with LocalRunner(store, SqliteResultCache(db_path), hub, runner_settings, "local") as runner:
-        batch = runner.run_batch("b1")
+    batch = root.run_to_end(batch)
 
     # THEN every item has its result, errors are typed rows, and the batch is partially failed
     assert batch.status is BatchStatus.PARTIALLY_FAILED
@@ -91,123 +96,109 @@ def test_a_batch_runs_to_the_end_with_typed_errors_duplicates_and_ordered_events
     codes = {name: items[name].result.error.code for name in ("empty.jpg", "note.txt", "gone.jpg")}  # type: ignore[union-attr]
     assert codes == {"empty.jpg": "empty_file", "note.txt": "unsupported_type", "gone.jpg": "file_unreadable"}
 
-    # AND the events are numbered 1..n, one per item, with progress and a final complete
+    # AND the events are numbered 1..n: progress at the start, each item's event followed by progress,
+    # and one final complete
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    kinds = [e.type for e in events]
+    assert len(kinds) == 1 + 2 * 7 + 1 and kinds[0] == "progress" and kinds[-1] == "complete"
+    assert all(k in ("result", "error") for k in kinds[1:-1:2])
+    assert all(k == "progress" for k in kinds[2:-1:2])
     assert sum(isinstance(e, ResultEvent) for e in events) == 4
     assert sum(isinstance(e, ErrorEvent) for e in events) == 3
-    assert any(isinstance(e, ProgressEvent) for e in events)
+    assert sum(isinstance(e, ProgressEvent) for e in events) == 1 + 7
     last = events[-1]
     assert isinstance(last, CompleteEvent) and last.status is BatchStatus.PARTIALLY_FAILED
     assert last.counts.done == 7
 
 
 def test_a_repeat_batch_is_served_from_the_cache_without_starting_workers(
-    tmp_path: Path, runner_settings: Settings, db_path: Path
+    tmp_path: Path, runner_settings: Settings
 ) -> None:
     write_receipts(tmp_path / "a", 2)
     shutil.copytree(tmp_path / "a", tmp_path / "b")
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    cache = SqliteResultCache(db_path)
-    make_batch(store, "first", sorted((tmp_path / "a").iterdir()))
-    make_batch(store, "second", sorted((tmp_path / "b").iterdir()))
-    with LocalRunner(store, cache, hub, runner_settings, "local") as runner:
-        runner.run_batch("first")
-    with LocalRunner(store, cache, hub, runner_settings, "local") as runner:
-        second = runner.run_batch("second")
-        assert not runner.pool_started  # no worker, so no OCR call at all
+    first_root = LocalRoot(runner_settings)
+    try:
+        first_root.run_to_end(make_batch(first_root, "first", sorted((tmp_path / "a").iterdir())))
+    finally:
+        first_root.shutdown()
+    root = LocalRoot(runner_settings)
+    try:
+        second = root.run_to_end(make_batch(root, "second", sorted((tmp_path / "b").iterdir())))
+        assert not root.dispatcher.pool_started  # no worker, so no OCR call at all
+    finally:
+        root.shutdown()
     assert second.status is BatchStatus.SUCCEEDED
     assert second.counts.cached == 2
-    assert all(i.result is not None and i.result.cached for i in store.list_items("second"))
+    assert all(i.result is not None and i.result.cached for i in root.store.list_items("second"))
 
 
-def test_items_can_live_in_a_blob_store(tmp_path: Path, runner_settings: Settings, db_path: Path) -> None:
-    blobs = FileBlobStore(tmp_path / "blobs")
+def test_items_can_live_in_the_blob_store(tmp_path: Path, root: LocalRoot) -> None:
     write_receipts(tmp_path / "in", 1)
     data = (tmp_path / "in" / "receipt_000.jpg").read_bytes()
-    blobs.put("local/b1/000.jpg", data)
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    store.create_batch(Batch(batch_id="b1"))
-    store.add_items(
+    root.blobs.put("local/b1/000.jpg", data)
+    batch = root.batches.create(Batch(batch_id="b1"))
+    root.batches.add_items(
+        batch,
         [
             BatchItem(batch_id="b1", item_id="000", source="upload.jpg", blob_key="local/b1/000.jpg"),
             BatchItem(batch_id="b1", item_id="001", source="lost.jpg", blob_key="local/b1/001.jpg"),
-        ]
+        ],
     )
-    with LocalRunner(store, None, hub, runner_settings, "local", blobs=blobs) as runner:
-        batch = runner.run_batch("b1")
+    batch = root.run_to_end(root.batches.get("local", "b1"))
     assert (batch.counts.succeeded, batch.counts.failed) == (1, 1)
-    lost = store.get_item("b1", "001").result
+    lost = root.store.get_item("b1", "001").result
     assert lost is not None and lost.error is not None and lost.error.code == "file_unreadable"
 
 
-def test_stop_finishes_in_flight_items_cancels_the_rest_and_a_rerun_completes(
-    tmp_path: Path, settings: Settings, db_path: Path
+def test_cancel_finishes_in_flight_items_cancels_the_rest_and_a_rerun_completes(
+    tmp_path: Path, settings: Settings
 ) -> None:
-    # GIVEN one worker and six receipts, and a stop requested as soon as the first result arrives
-    one_worker = settings.model_copy(update={"workers": 1})
+    # GIVEN one worker and six receipts, and a cancel requested as soon as the first result arrives
+    root = LocalRoot(settings.model_copy(update={"workers": 1}))
     write_receipts(tmp_path / "in", 6)
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
-    stop = threading.Event()
-    hub.subscribe("b1", lambda e: stop.set() if isinstance(e, ResultEvent) else None)
-
-    with LocalRunner(store, None, hub, one_worker, "local") as runner:
-        stopped = runner.run_batch("b1", stop=stop)
-        # THEN the queued work finished, the rest is cancelled, and what finished is kept
+    batch = make_batch(root, "b1", sorted((tmp_path / "in").iterdir()))
+    interrupt = threading.Event()
+    root.hub.subscribe("b1", lambda e: interrupt.set() if isinstance(e, ResultEvent) else None)
+    events = recorder(root, "b1")
+    try:
+        stopped = root.run_to_end(batch, interrupt=interrupt)
+        # THEN the work in flight finished, the rest is cancelled, and what finished is kept
         assert stopped.status is BatchStatus.CANCELLED
         assert stopped.counts.succeeded >= 1 and stopped.counts.cancelled >= 1
         assert stopped.counts.succeeded + stopped.counts.cancelled == 6
-        kept = {i.item_id: i.result for i in store.list_items("b1", status=ItemStatus.SUCCEEDED)}
+        assert [e.type for e in events].count("complete") == 1
+        kept = {i.item_id: i.result for i in root.store.list_items("b1", status=ItemStatus.SUCCEEDED)}
 
         # WHEN it runs again
-        resumed = runner.run_batch("b1")
+        resumed = root.run_to_end(stopped)
+    finally:
+        root.shutdown()
     # THEN it completes and the earlier results were not redone
     assert resumed.status is BatchStatus.SUCCEEDED and resumed.counts.succeeded == 6
     for item_id, result in kept.items():
-        assert store.get_item("b1", item_id).result == result
+        assert root.store.get_item("b1", item_id).result == result
 
 
-def test_items_left_running_by_a_crash_are_scanned_again(
-    tmp_path: Path, runner_settings: Settings, db_path: Path
-) -> None:
+def test_items_left_running_by_a_crash_are_scanned_again(tmp_path: Path, root: LocalRoot) -> None:
     write_receipts(tmp_path / "in", 2)
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
-    assert store.claim_item("b1", "000")  # a worker took it, then the process died
-    store.set_batch_status("b1", BatchStatus.RUNNING)
-    with LocalRunner(store, None, hub, runner_settings, "local") as runner:
-        batch = runner.run_batch("b1")
+    make_batch(root, "b1", sorted((tmp_path / "in").iterdir()))
+    root.store.set_batch_status("b1", BatchStatus.RUNNING)
+    assert root.store.claim_item("b1", "000")  # a worker took it, then the process died
+    batch = root.run_to_end(root.batches.get("local", "b1"))
     assert batch.status is BatchStatus.SUCCEEDED and batch.counts.succeeded == 2
 
 
-def test_an_unknown_provider_gives_error_rows_not_a_crash(
-    tmp_path: Path, runner_settings: Settings, db_path: Path
-) -> None:
+def test_an_unknown_provider_gives_error_rows_not_a_crash(tmp_path: Path, root: LocalRoot) -> None:
     write_receipts(tmp_path / "in", 1)
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
-    with LocalRunner(store, None, hub, runner_settings, "no-such-provider") as runner:
-        batch = runner.run_batch("b1")
+    batch = make_batch(root, "b1", sorted((tmp_path / "in").iterdir()), provider="no-such-provider")
+    batch = root.run_to_end(batch)
     assert batch.status is BatchStatus.FAILED
-    result = store.get_item("b1", "000").result
+    result = root.store.get_item("b1", "000").result
     assert result is not None and result.error is not None and result.error.code == "internal_error"
 
 
-def test_final_status_rules() -> None:
-    from receiptflow.models import BatchCounts
-    from receiptflow.runner import final_status
-
-    assert final_status(BatchCounts(total=2, succeeded=2)) is BatchStatus.SUCCEEDED
-    assert final_status(BatchCounts(total=2, succeeded=1, failed=1)) is BatchStatus.PARTIALLY_FAILED
-    assert final_status(BatchCounts(total=2, failed=2)) is BatchStatus.FAILED
-    assert final_status(BatchCounts(total=2, succeeded=1, cancelled=1)) is BatchStatus.CANCELLED
-    assert final_status(BatchCounts()) is BatchStatus.SUCCEEDED
-
-
 @pytest.mark.timeout(120)
-def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(
-    tmp_path: Path, runner_settings: Settings, db_path: Path
-) -> None:
+def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(tmp_path: Path, root: LocalRoot) -> None:
     import os
     import signal
 
@@ -215,8 +206,7 @@ def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(
 
     # GIVEN a batch of six receipts on two workers, and a worker killed once the first result is in
     write_receipts(tmp_path / "in", 6)
-    store, hub = SqliteBatchStore(db_path), EventHub()
-    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    batch = make_batch(root, "b1", sorted((tmp_path / "in").iterdir()))
     killed: list[int] = []
 
     def kill_a_worker(event: Event) -> None:
@@ -227,19 +217,18 @@ def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(
             killed.append(workers[0].pid)
             os.kill(workers[0].pid, signal.SIGKILL)
 
-    hub.subscribe("b1", kill_a_worker)
+    root.hub.subscribe("b1", kill_a_worker)
     # WHEN the batch runs
-    with LocalRunner(store, None, hub, runner_settings, "local") as runner:
-        batch = runner.run_batch("b1")
+    batch = root.run_to_end(batch)
     # THEN every item is finished and read: the ones in flight on the dead pool were scanned again
     assert killed
     assert batch.counts.done == 6 and batch.counts.succeeded == 6
-    assert store.list_items("b1", status=ItemStatus.FAILED) == []
+    assert root.store.list_items("b1", status=ItemStatus.FAILED) == []
 
 
 @pytest.mark.timeout(120)
 def test_an_item_that_kills_its_worker_twice_gets_a_typed_error_and_the_batch_ends(
-    tmp_path: Path, runner_settings: Settings, db_path: Path
+    tmp_path: Path, runner_settings: Settings
 ) -> None:
     import os
     import signal
@@ -249,8 +238,8 @@ def test_an_item_that_kills_its_worker_twice_gets_a_typed_error_and_the_batch_en
 
     # GIVEN one receipt on one worker, and a watcher that kills every new worker process, twice
     write_receipts(tmp_path / "in", 1)
-    store = SqliteBatchStore(db_path)
-    make_batch(store, "b1", sorted((tmp_path / "in").iterdir()))
+    root = LocalRoot(runner_settings.model_copy(update={"workers": 1}))
+    batch = make_batch(root, "b1", sorted((tmp_path / "in").iterdir()))
     killed: list[int] = []
     done = threading.Event()
 
@@ -271,16 +260,15 @@ def test_an_item_that_kills_its_worker_twice_gets_a_typed_error_and_the_batch_en
     watcher = threading.Thread(target=kill_new_workers, daemon=True)
     watcher.start()
     # WHEN the batch runs
-    one_worker = runner_settings.model_copy(update={"workers": 1})
     try:
-        with LocalRunner(store, None, EventHub(), one_worker) as runner:
-            batch = runner.run_batch("b1")
+        batch = root.run_to_end(batch)
     finally:
         done.set()
         watcher.join(timeout=5)
+        root.shutdown()
     # THEN the item was tried on two pools, then recorded as a typed error; the batch still ended
     assert len(killed) == 2
     assert batch.status is BatchStatus.FAILED and batch.counts.failed == 1
-    (item,) = store.list_items("b1")
+    (item,) = root.store.list_items("b1")
     assert item.result is not None and item.result.error is not None
     assert item.result.error.code == "worker_crashed"

@@ -1,14 +1,13 @@
-"""Payloads exchanged with the state machine (``statemachine/batch.asl.json``): small, by reference."""
+"""Payloads the state machine (``statemachine/batch.asl.json``) hands the Lambda steps, and what they
+answer: small, by reference (ids only; items and results stay in the store)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from receiptflow.models import BatchCounts, BatchStatus
-
-Mode = Literal["inline", "distributed"]
 
 
 class BatchRef(BaseModel):
@@ -41,28 +40,6 @@ class FailedItem(ItemRef):
     error: StepError
 
 
-class ManifestEntry(BaseModel):
-    """One line of the Distributed Map manifest (an item by reference)."""
-
-    item_id: str
-
-
-class ManifestRef(BaseModel):
-    """Where the manifest of one execution lives."""
-
-    bucket: str
-    key: str
-
-
-class ExecutionInput(BatchRef):
-    """The execution input: constant size in distributed mode (items stay in S3)."""
-
-    mode: Mode
-    item_count: int
-    manifest: ManifestRef
-    items: list[ManifestEntry] | None = None
-
-
 class FinalizeOutcome(BaseModel):
     """What Finalize Batch returns (and the execution outputs)."""
 
@@ -71,3 +48,14 @@ class FinalizeOutcome(BaseModel):
     counts: BatchCounts
     summary_key: str | None = None
     csv_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What an item step did: ``recorded`` False when the item was already final (a redelivered or retried
+    invocation) or its batch no longer runs."""
+
+    item_id: str
+    recorded: bool
+    status: str
+    code: str | None = None
