@@ -39,7 +39,7 @@ PRICE_PER_TRANSITION_USD = 0.000025  # Step Functions Standard, us-east-1
 
 def inline_variant(definition: dict[str, Any]) -> dict[str, Any]:
     """The same item processor in an inline Map that reads the items from the execution input."""
-    variant = json.loads(json.dumps(definition))
+    variant: dict[str, Any] = json.loads(json.dumps(definition))
     scan = variant["States"]["Scan Items"]
     for key in ("ItemReader", "Label", "ToleratedFailurePercentage"):
         scan.pop(key, None)
@@ -81,15 +81,13 @@ def run(items: int, variant: str) -> dict[str, float]:
                         name = f"{run.batch_id}-{run.name}"
                         payload = {"batch_id": run.batch_id, "tenant_id": run.tenant_id}
                         payload["items"] = [{"item_id": i} for i in run.item_ids]  # type: ignore[assignment]
-                        return str(
-                            self.client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))[
-                                "executionArn"
-                            ]
+                        started = self.client.start_execution(
+                            stateMachineArn=arn, name=name, input=json.dumps(payload)
                         )
+                        return str(started["executionArn"])
 
-                monkeypatch.setattr(
-                    aws.batch_service(), "dispatcher", InlineDispatcher(state_machine_arn=arn, bucket="", blobs=aws.blob_store())
-                )
+                inline = InlineDispatcher(state_machine_arn=arn, bucket="", blobs=aws.blob_store())
+                monkeypatch.setattr(aws.batch_service(), "dispatcher", inline)
             service = aws.batch_service()
             batch = service.create(Batch(batch_id=f"{variant}-{items}", tenant_id=TENANT))
             data = _image()
@@ -97,7 +95,8 @@ def run(items: int, variant: str) -> dict[str, float]:
             for n in range(1, items + 1):
                 key = f"uploads/{TENANT}/{batch.batch_id}/{n:05d}"
                 stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=data, ContentType="image/png")
-                batch_items.append(BatchItem(batch_id=batch.batch_id, item_id=f"{n:05d}", source=f"{n}.png", blob_key=key))
+                item = BatchItem(batch_id=batch.batch_id, item_id=f"{n:05d}", source=f"{n}.png", blob_key=key)
+                batch_items.append(item)
             service.add_items(batch, batch_items)
             stubber = Stubber(clients.textract_client())
             for _ in range(items):
