@@ -3,10 +3,10 @@ the real ``statemachine/batch.asl.json`` (one Distributed Map over the run's S3 
 definition turned into an inline Map (items in the execution input), both under moto with the real
 batch service, Step Functions dispatcher and Lambda handlers in-process. Textract is a ``Stubber``.
 
-State transitions are counted from the execution history as AWS bills them (every state entered, each
-Map iteration's states included; a Distributed Map's child executions bill their own transitions, which
-moto 5.2.5 runs but does not list, so they are counted from the Lambda invocations they made, one per
-state). Latency is wall time from the service's start to the execution's end, under moto (a ratio of the
+State transitions are counted as AWS bills them: every state entered, the states of each Map iteration
+included; a Distributed Map also bills one transition per child execution it starts (an inline Map's
+iterations are not billed as such). moto 5.2.5 runs the child executions but does not list them, so their
+states are counted from the Lambda invocations they made (one Task state each). Latency is wall time from the service's start to the execution's end, under moto (a ratio of the
 two variants is meaningful; the absolute figure is not AWS's).
 
     python bench/asl_small_batch.py            # 5 images, 3 rounds each
@@ -113,8 +113,9 @@ def run(items: int, variant: str) -> dict[str, float]:
             entered = [e for e in history if e["type"].endswith("StateEntered")]
             lambdas = [i for i in stack.invocations if i.event.get("batch_id") == batch.batch_id]
             in_children = len([i for i in lambdas if i.function != "FinalizeBatchFunction"])
-            # inline: iteration states are in the parent's history; distributed: in the children's
-            transitions = len(entered) + (in_children if variant == "distributed" else 0)
+            # inline: iteration states are in the parent's history; distributed: in the children's, plus
+            # one transition per child execution started
+            transitions = len(entered) + (items + in_children if variant == "distributed" else 0)
             assert service.get(TENANT, batch.batch_id).counts.succeeded == items
             return {"seconds": seconds, "transitions": transitions, "lambda_invocations": len(lambdas)}
 
