@@ -6,8 +6,9 @@ batch service, Step Functions dispatcher and Lambda handlers in-process. Textrac
 State transitions are counted as AWS bills them: every state entered, the states of each Map iteration
 included; a Distributed Map also bills one transition per child execution it starts (an inline Map's
 iterations are not billed as such). moto 5.2.5 runs the child executions but does not list them, so their
-states are counted from the Lambda invocations they made (one Task state each). Latency is wall time from the service's start to the execution's end, under moto (a ratio of the
-two variants is meaningful; the absolute figure is not AWS's).
+states are counted from the Lambda invocations they made (one Task state each). Latency is wall time from
+the service's start to the execution's end, under moto (a ratio of the two variants is meaningful; the
+absolute figure is not AWS's).
 
     python bench/asl_small_batch.py            # 5 images, 3 rounds each
     python bench/asl_small_batch.py 5 5        # images, rounds
