@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint typecheck validate eval bench samples train clean
+.PHONY: install demo unit test lint typecheck validate eval bench samples train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,15 @@ demo: $(STAMP)
 	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.csv --quiet
 	@echo "results written to demo-results.jsonl and demo-results.csv"
 
-## The whole test suite (what CI runs).
+## The fast loop: the unit tier (no network, no subprocess, no OCR model; under a minute on 2 cores).
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+## The whole test suite, every level: tests/{unit,contract,integration,e2e}. PYTEST_ARGS narrows it.
 test: $(STAMP)
-	@$(BIN)/pytest -q; rc=$$?; \
+	@$(BIN)/pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - failing"; exit 1; fi; \
 	exit $$rc
-
-test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow and not e2e"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -58,7 +58,7 @@ def run(items: int, variant: str) -> dict[str, float]:
     from receiptflow.wiring import aws
 
     from infra.validate_asl import render_definition
-    from tests.serverless.stack import DEFINITION_PATH, HANDLERS, function_arn, serverless_stack
+    from tests.support.serverless_stack import DEFINITION_PATH, HANDLERS, function_arn, serverless_stack
 
     with TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:
         with serverless_stack(

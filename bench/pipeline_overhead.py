@@ -3,8 +3,8 @@
     .venv/bin/python bench/pipeline_overhead.py [--images DIR] [-n 20] [--workers 2]
 
 1. raw: the OCR engine alone (``OcrEngine.read`` on each file) in a pool of spawned worker processes;
-2. cold: ``LocalRunner.run_batch`` (intake, hashing, cache, OCR, extraction, checks, SQLite, events) on a
-   fresh data dir, same pool size — target ``cold / raw <= 1.05``;
+2. cold: ``LocalRoot.run_to_end`` (the batch service and process pool: intake, hashing, cache, OCR,
+   extraction, checks, SQLite, events) on a fresh data dir, same pool size — target ``cold / raw <= 1.05``;
 3. warm: a new batch over the same files on the same data dir (every item a cache hit) — target
    ``cold / warm >= 50`` (ideally >= 100).
 Each wall time includes starting that run's worker pool. With ``--repeats N`` raw and cold alternate N

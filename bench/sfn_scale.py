@@ -77,7 +77,7 @@ def run_batch(items: int, *, max_concurrency: int = 10) -> ScaleResult:
     from receiptflow.models import Batch, BatchItem
     from receiptflow.wiring.aws import batch_service
 
-    from tests.serverless.stack import serverless_stack
+    from tests.support.serverless_stack import serverless_stack
 
     with TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:
         with serverless_stack(

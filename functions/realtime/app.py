@@ -19,7 +19,7 @@ from receiptflow.observability import MetricUnit, logger, metrics, tracer
 from receiptflow.realtime import subscriptions
 from receiptflow.realtime.auth import bearer_token, verifier_from_settings
 from receiptflow.settings import get_settings
-from receiptflow.wiring.aws import batch_service, connection_store, socket_poster
+from receiptflow.wiring.aws import batch_store, connection_store, socket_poster
 
 
 class ConnectEvent(APIGatewayWebSocketConnectEventModel):
@@ -85,8 +85,9 @@ def on_message(event: dict[str, Any]) -> dict[str, Any]:
     try:
         if message.action != "subscribe" or not message.batch_id:
             raise InvalidRequestError('send {"action": "subscribe", "batch_id": "…"} or {"action": "ping"}')
+        # a plain read (the function may only read batches); the API's reads settle a stuck cancel
         snapshot = subscriptions.subscribe(
-            connection_store(), batch_service().get, connection_id, message.batch_id
+            connection_store(), batch_store().get_batch, connection_id, message.batch_id
         )
     except ReceiptflowError as e:
         problem = {"type": "problem", "batch_id": message.batch_id, "code": e.code, "detail": e.message}

@@ -31,7 +31,7 @@ from receiptflow.batches.payloads import (
     ItemRef,
     StepError,
 )
-from receiptflow.batches.status import CANCELLING, CREATED, RUNNING, TERMINAL, Step, move, outcome
+from receiptflow.batches.status import CANCELLING, CREATED, RUNNING, TERMINAL, Step, final_status, move
 from receiptflow.document import BlobRef
 from receiptflow.errors import (
     ConflictError,
@@ -175,14 +175,8 @@ class BatchService:
         batch = self.store.get_batch(batch.tenant_id, batch.batch_id)
         if batch.status in TERMINAL and batch.status is not BatchStatus.CANCELLED:
             return batch
-        resumed = move(
-            self.store,
-            batch.batch_id,
-            Step.RESUME,
-            RUNNING,
-            started_at=batch.started_at or self._clock(),
-            finished_at=None,
-        )
+        started_at = batch.started_at or self._clock()
+        move(self.store, batch.batch_id, Step.RESUME, RUNNING, started_at=started_at, finished_at=None)
         self.store.release_running(batch.batch_id)
         self.store.reset_cancelled(batch.batch_id)
         resumed = self.store.get_batch(batch.tenant_id, batch.batch_id)
@@ -313,8 +307,9 @@ class BatchService:
     # --- internals ---------------------------------------------------------------------------------
     def _dispatch(self, batch: Batch, run_name: str) -> Batch:
         """Hand the batch's pending items to the dispatcher as one run and remember its execution id. If the
-        dispatcher fails, the batch is finalized (the items become retryable ``not_processed`` errors, so
-        retry-failed can run them) and the error is raised."""
+        dispatcher fails, the batch is closed (its items become retryable ``not_processed`` errors, so
+        retry-failed can run them; no export or completion notice, since nothing ran) and the error is
+        raised."""
         item_ids = tuple(item.item_id for item in iter_items(self.store, batch.batch_id, ItemStatus.PENDING))
         run = Run(
             batch_id=batch.batch_id,
@@ -328,7 +323,7 @@ class BatchService:
             execution = self.dispatcher.start(run)
         except Exception:
             logger.exception("dispatching a run failed", extra={"batch_id": batch.batch_id})
-            self._finish(batch.tenant_id, batch.batch_id)
+            self._finish(batch.tenant_id, batch.batch_id, announce=False)
             raise
         if execution:
             try:
@@ -389,7 +384,10 @@ class BatchService:
         self.store.cancel_unfinished(batch.batch_id)
         return self._settle(self.store.get_batch(batch.tenant_id, batch.batch_id))
 
-    def _finish(self, tenant_id: str, batch_id: str) -> tuple[Batch, str | None, str | None]:
+    def _finish(
+        self, tenant_id: str, batch_id: str, *, announce: bool = True
+    ) -> tuple[Batch, str | None, str | None]:
+        """Settle or finalize; ``announce`` False skips the exports and the completion notice."""
         batch = self.store.get_batch(tenant_id, batch_id)
         if batch.status is CANCELLING:
             self.store.cancel_unfinished(batch_id)  # the run is over: nothing is in flight any more
@@ -398,16 +396,16 @@ class BatchService:
             return batch, None, None
         self._close_leftovers(batch)
         batch = self.store.get_batch(tenant_id, batch_id)
-        status, finished_at = outcome(batch.counts), self._clock()
-        summary_key, csv_key = self._write_exports(
-            batch.model_copy(update={"status": status, "finished_at": finished_at})
-        )
+        status, finished_at = final_status(batch), self._clock()
+        closing = batch.model_copy(update={"status": status, "finished_at": finished_at})
+        summary_key, csv_key = self._write_exports(closing) if announce else (None, None)
         try:
             batch = move(self.store, batch_id, Step.FINALIZE, status, finished_at=finished_at)
         except ConflictError:  # cancelled meanwhile: the cancel settles it and tells subscribers
             return self.store.get_batch(tenant_id, batch_id), None, None
         self._events.emit(complete_event(batch))
-        self.notifier.batch_completed(batch, summary_key)
+        if announce:
+            self.notifier.batch_completed(batch, summary_key)
         return batch, summary_key, csv_key
 
     def _close_leftovers(self, batch: Batch) -> None:

@@ -2,10 +2,10 @@
 
 - ``LocalDriver``: ``receiptflow.wiring.local`` for real — the batch service, the process-pool dispatcher
   with real worker processes, SQLite, the file blob store and the event hub. Textract is
-  ``tests.proof.fake_cloud`` on a loopback port, where the workers' own boto3 clients send their calls.
+  ``tests.support.fake_cloud`` on a loopback port, where the workers' own boto3 clients send their calls.
 - ``AwsDriver``: ``receiptflow.wiring.aws`` for real — the batch service, the Step Functions dispatcher,
   the real ``batch.asl.json`` executed by moto with the real Lambda handlers in-process
-  (``tests.serverless.stack``), DynamoDB, S3 and the WebSocket API under moto. Textract is a botocore
+  (``tests.support.serverless_stack``), DynamoDB, S3 and the WebSocket API under moto. Textract is a botocore
   ``Stubber`` on the handlers' client.
 
 Only the provider call is a stand-in in both. A scenario creates a batch, uploads files to their upload
@@ -141,7 +141,7 @@ class LocalDriver:
         from receiptflow.settings import Settings
         from receiptflow.wiring.local import LocalRoot
 
-        from tests.proof.fake_cloud import TEXTRACT, fake_cloud
+        from tests.support.fake_cloud import TEXTRACT, fake_cloud
 
         self._text = TEXTRACT
         self._throttles = [0]
@@ -246,7 +246,7 @@ class AwsDriver:
         from receiptflow.adapters.aws import clients
         from receiptflow.wiring import aws
 
-        from tests.serverless.stack import serverless_stack
+        from tests.support.serverless_stack import serverless_stack
 
         self._stack_cm = serverless_stack(monkeypatch, tmp_path, provider="textract", max_concurrency=1)
         self.stack = self._stack_cm.__enter__()
@@ -337,7 +337,7 @@ class AwsDriver:
         from receiptflow.batches.ingest import inbox_batch_id
         from receiptflow.blob_keys import parse_inbox_key
 
-        from tests.events import lambda_context
+        from tests.support.events import lambda_context
 
         for file_name, data in files:
             self.stack.drop(f"inbox/{TENANT}/{name}/{file_name}", data)

@@ -10,7 +10,7 @@ from receiptflow.errors import ConflictError
 from receiptflow.models import BatchStatus, ItemStatus
 
 from tests.e2e.behaviour.drivers import TENANT, Driver
-from tests.serverless.receipts import corrupt_jpeg, receipt_jpeg
+from tests.support.jpegs import corrupt_jpeg, receipt_jpeg
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,29 +26,11 @@ from receiptflow.models import (
     ScanStatus,
     utcnow,
 )
-from receiptflow.ports import Run
 from receiptflow.settings import Settings
 
+from tests.support.dispatchers import ManualDispatcher
+
 TENANT = "t1"
-
-
-@dataclass
-class ManualDispatcher:
-    """Records what the service asks of a dispatcher; the test then does the work by hand."""
-
-    runs: list[Run] = field(default_factory=list)
-    stops: list[tuple[str, str | None]] = field(default_factory=list)
-    fail_next: bool = False
-
-    def start(self, run: Run) -> str | None:
-        if self.fail_next:
-            self.fail_next = False
-            raise StoreUnavailableError("the executor is busy")
-        self.runs.append(run)
-        return f"exec-{run.batch_id}-{run.name}"
-
-    def stop(self, batch_id: str, execution_id: str | None) -> None:
-        self.stops.append((batch_id, execution_id))
 
 
 @dataclass

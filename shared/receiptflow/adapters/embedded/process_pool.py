@@ -88,10 +88,11 @@ class ProcessPoolDispatcher:
 
     # --- Dispatcher --------------------------------------------------------------------------------
     def start(self, run: Run) -> str | None:
-        """Work ``run`` in a background thread; ``ConflictError`` while the batch's previous run is active."""
+        """Work ``run`` in a background thread; ``ConflictError`` while the batch's previous run still has
+        items to work (one that is only reporting its end does not count: the batch is final by then)."""
         with self._lock:
             current = self._runs.get(run.batch_id)
-            if current is not None and current.thread.is_alive():
+            if current is not None and current.thread.is_alive() and not current.worked.is_set():
                 raise ConflictError("the batch is already being processed")
             pool_run = _PoolRun(self, run)
             self._runs[run.batch_id] = pool_run
@@ -189,6 +190,7 @@ class _PoolRun:
         self.recorder = dispatcher.recorder
         self.run = run
         self.halted = threading.Event()
+        self.worked = threading.Event()  # every item of the run is recorded (or left for a resume)
         self.cancelled = False
         self.error: BaseException | None = None
         self.inflight: dict[Future[str], _Job] = {}
@@ -230,6 +232,7 @@ class _PoolRun:
                     self._abandon(job.item, *job.followers)
         while self.inflight:
             self._collect(POLL_S)
+        self.worked.set()
         if not self.halted.is_set() or self.cancelled:
             self.recorder.finish_run(run.tenant_id, run.batch_id)
 
