@@ -15,7 +15,7 @@ from receiptflow.api.services import ApiServices
 
 
 def create_app(services: ApiServices) -> FastAPI:
-    """The API over ``services`` (see ``receiptflow.api.local`` and ``receiptflow.api.aws``)."""
+    """The API over ``services`` (built by ``receiptflow.wiring.local`` and ``receiptflow.wiring.aws``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

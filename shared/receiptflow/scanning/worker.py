@@ -10,15 +10,9 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from receiptflow.errors import (
-    FileReadError,
-    NotFoundError,
-    ReceiptflowError,
-    StoreUnavailableError,
-    TooLargeError,
-)
+from receiptflow.errors import FileReadError, NotFoundError, ReceiptflowError, StoreUnavailableError
+from receiptflow.intake.files import path_from_key, read_regular_file
 from receiptflow.models import BatchItem, ScanResult, error_result
 from receiptflow.ports import BlobStore, PoolTask, ResultCache
 from receiptflow.scanning.scanner import Scanner, served_from_cache, sha256_hex, source_cache_key
@@ -31,19 +25,14 @@ ScannerBuilder = Callable[[str, Settings, ResultCache | None], Scanner]
 
 
 def read_source(key: str | None, source: str, blobs: BlobStore | None, max_bytes: int) -> bytes:
-    """Bytes named by ``key``: an absolute file path, else a key in ``blobs``. A missing or unreadable
-    file is ``FileReadError``; a file over ``max_bytes`` is ``TooLargeError`` without reading it."""
+    """Bytes named by ``key``: a file path (``path_from_key``; only a regular file is read, without
+    blocking: ``read_regular_file``), else a key in ``blobs``. A missing or unreadable file is
+    ``FileReadError``; a file over ``max_bytes`` is ``TooLargeError`` without reading it."""
     if not key:
         raise FileReadError(f"{source}: item has no blob key")
-    path = Path(key)
-    if path.is_absolute():
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise TooLargeError(f"{size} bytes is over the {max_bytes} byte limit")
-            return path.read_bytes()
-        except OSError as e:
-            raise FileReadError(f"{source}: {e.strerror or e}") from e
+    path = path_from_key(key)
+    if path is not None:
+        return read_regular_file(path, source, max_bytes)
     if blobs is None:
         raise FileReadError(f"{source}: no blob store for key {key!r}")
     try:
@@ -105,9 +94,10 @@ _state: _WorkerState | None = None
 def init_worker(
     settings: Settings, cache: ResultCache | None, blobs: BlobStore | None, build_scanner: ScannerBuilder
 ) -> None:
-    """Process initializer: ignore Ctrl-C (the main process decides when to stop; the pool spawns workers
-    with SIGINT blocked until here) and keep the settings, cache, blob store and scanner builder (all
-    picklable) for the scanners built on first use."""
+    """Process initializer (after the composition root applied the worker's resource limits): ignore
+    Ctrl-C (the main process decides when to stop; the pool spawns workers with SIGINT blocked until here)
+    and keep the settings, cache, blob store and scanner builder (all picklable) for the scanners built on
+    first use."""
     global _state
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

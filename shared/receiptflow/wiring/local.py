@@ -30,11 +30,25 @@ if TYPE_CHECKING:
     from receiptflow.adapters.embedded.process_pool import ProcessPoolDispatcher
     from receiptflow.api.services import ApiServices
     from receiptflow.batches.service import BatchService
+    from receiptflow.ports import BlobStore, ResultCache
     from receiptflow.scanning.scanner import Scanner
+    from receiptflow.scanning.worker import ScannerBuilder
 
 logger = logging.getLogger(__name__)
 
 RESUME_SCAN_LIMIT = 1000
+
+
+def init_local_worker(
+    settings: Settings, cache: ResultCache | None, blobs: BlobStore | None, build_scanner: ScannerBuilder
+) -> None:
+    """The pool's initializer, in each worker process: its resource limits first (it exits with its parent,
+    its memory is capped), then the scanning state (``receiptflow.scanning.worker.init_worker``)."""
+    from receiptflow.adapters.embedded.worker_limits import apply_worker_limits
+    from receiptflow.scanning.worker import init_worker
+
+    apply_worker_limits(settings)
+    init_worker(settings, cache, blobs, build_scanner)
 
 
 class LocalRoot:
@@ -85,13 +99,13 @@ class LocalRoot:
     def dispatcher(self) -> ProcessPoolDispatcher:
         """The process pool (workers spawn on the first item that needs one)."""
         from receiptflow.adapters.embedded.process_pool import ProcessPoolDispatcher
-        from receiptflow.scanning.worker import ParentPreparer, init_worker
+        from receiptflow.scanning.worker import ParentPreparer
         from receiptflow.wiring.providers import local_scanner
 
         settings, cache, blobs = self.settings, self.cache, self.blobs
         return ProcessPoolDispatcher(
             workers=settings.workers,
-            initializer=init_worker,
+            initializer=init_local_worker,
             initargs=(settings, cache, blobs, local_scanner),
             prepare=ParentPreparer(settings, cache, blobs),
         )

@@ -1,7 +1,7 @@
 """AWS end to end through the API: the Lambda handler (Mangum) creates a batch with presigned uploads,
 the files are POSTed to S3, ``start`` launches the real ``batch.asl.json`` (executed by moto with the real
 step handlers and the local OCR provider), and the results, CSV and tenancy are read back through the
-handler. Everything AWS is moto (``tests/serverless/stack.py``)."""
+handler. Everything AWS is moto (``tests/support/serverless_stack.py``)."""
 
 from __future__ import annotations
 

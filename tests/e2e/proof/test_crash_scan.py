@@ -1,7 +1,7 @@
 """End to end: ``receiptflow scan`` killed with SIGKILL (the whole process group: the main process and
 its workers, mid-OCR and mid-write) three times at about 25 %, 50 % and 75 % of a batch, then run again.
 
-Beyond ``tests/local/test_scan_cli.py`` (one kill of one worker run): repeated kills of a two-worker run,
+Beyond ``tests/e2e/cli/test_scan_cli.py`` (one kill of one worker run): repeated kills of a two-worker run,
 so some land while results and cache entries are being written; afterwards the database is intact, every
 image is in the output exactly once, finished results never change, and the counters match the rows.
 """
