@@ -7,9 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from receiptflow.batches.payloads import FailedItem
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
-from receiptflow.wiring.aws import batch_service
 
 
 @logger.inject_lambda_context(correlation_id_path="batch_id")
@@ -17,6 +15,9 @@ from receiptflow.wiring.aws import batch_service
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Store the typed error caught for one item."""
+    from receiptflow.batches.payloads import FailedItem
+    from receiptflow.wiring.aws import batch_service
+
     failed = FailedItem.model_validate(event)
     outcome = batch_service().record_failure(failed)
     logger.info("item failed", item_id=failed.item_id, error=failed.error.error, code=outcome.code)

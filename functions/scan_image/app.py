@@ -1,18 +1,48 @@
-"""Scan Image: the per-item Lambda step of the batch state machine.
+"""Scan Image and Record Failure: the per-item Lambda steps of the batch state machine.
 
 ``handler`` lets typed errors (``ProviderThrottledError``, ``CorruptImageError``, ...) escape unchanged:
 the Lambda runtime reports the exception's class name as ``errorType``, which is what the state
-machine's Retry and Catch match. Record Failure (``functions/record_failure``) is the Catch target."""
+machine's Retry and Catch match. Record Failure (``functions/record_failure``) is the Catch target.
+
+The batch service (stores, publisher, provider chain) and the intake and extraction modules load once per
+execution environment: with SnapStart (ScanImageFunction, template.yaml) before the snapshot (``warm``), so
+a restored environment scans at once; elsewhere on the first invocation. Not at module import."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from receiptflow.batches.payloads import ItemRef
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
-from receiptflow.wiring.aws import batch_service
+
+
+def warm() -> None:
+    """SnapStart's before-snapshot hook: the batch service with its AWS clients and the scanner for the
+    default provider (no connection opened, no secret fetched), and the modules a scan imports first."""
+    from receiptflow.adapters.aws import clients
+    from receiptflow.extract import checks  # noqa: F401  (imported for the snapshot)
+    from receiptflow.intake import load_document  # noqa: F401
+    from receiptflow.wiring.aws import batch_service, scanner
+
+    batch_service()
+    scanner(None)
+    clients.textract_client()
+
+
+def restored() -> None:
+    """SnapStart's after-restore hook: every restored environment gets its own random state."""
+    random.seed()
+
+
+try:
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+except ImportError:  # not a SnapStart runtime (tests, local): the first invocation loads what warm() would
+    pass
+else:
+    register_before_snapshot(warm)
+    register_after_restore(restored)
 
 
 @logger.inject_lambda_context(correlation_id_path="batch_id")
@@ -20,6 +50,9 @@ from receiptflow.wiring.aws import batch_service
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Scan one item of a batch."""
+    from receiptflow.batches.payloads import ItemRef
+    from receiptflow.wiring.aws import batch_service
+
     ref = ItemRef.model_validate(event)  # our own payload model: plain pydantic, no parser envelope
     try:
         outcome = batch_service().scan_item(ref)

@@ -3,7 +3,8 @@
 - ``uploads/<tenant>/<batch>/<item>``: files uploaded through the API (presigned POST or multipart);
 - ``inbox/<tenant>/<folder>/<name>``: the S3 drop folder; ``_READY`` closes a folder (docs/deploy.md);
 - ``manifests/<batch>/<run>.json``: the item list of one Step Functions execution;
-- ``results/<tenant>/<batch>/``: a finished batch's ``results.csv`` and ``summary.json``.
+- ``results/<tenant>/<batch>/``: a finished batch's ``results.csv`` and ``summary.json``;
+- ``previews/<upload key without uploads/>/<name>``: thumbnails and page renders made for the web app.
 
 Client-controlled text never becomes part of a key except a drop folder's own names (the tenant's
 folder in the tenant's own prefix); tenant ids that are not plain tokens are hashed.
@@ -14,9 +15,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from receiptflow.models import BatchItem
+
 UPLOADS_PREFIX = "uploads/"
 INBOX_PREFIX = "inbox/"
 MANIFESTS_PREFIX = "manifests/"
+PREVIEWS_PREFIX = "previews/"
 RESULTS_PREFIX = "results/"
 READY_MARKER = "_READY"
 RESULTS_CSV = "results.csv"
@@ -42,6 +46,18 @@ def manifest_key(batch_id: str, run_name: str) -> str:
 def results_prefix(tenant_id: str, batch_id: str) -> str:
     """Prefix of a finished batch's exports (``results.csv``, ``summary.json``)."""
     return f"{RESULTS_PREFIX}{tenant_id}/{batch_id}/"
+
+
+def preview_key(item: BatchItem, name: str) -> str:
+    """Key of a rendered preview ``name`` of ``item``: under ``previews/``, mirroring its upload key (items
+    whose file lives elsewhere, a drop folder, get a hash of that key instead of client-chosen names)."""
+    if item.blob_key is None:
+        raise ValueError(f"item {item.item_id} has no file to preview")
+    if item.blob_key.startswith(UPLOADS_PREFIX):
+        base = item.blob_key.removeprefix(UPLOADS_PREFIX)
+    else:
+        base = f"{item.batch_id}/{hashlib.sha256(item.blob_key.encode()).hexdigest()[:32]}"
+    return f"{PREVIEWS_PREFIX}{base}/{name}"
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ class ApiServices:
     rate_limiter: RateLimiter
     events: EventFeed | None = None
     circuit_states: Callable[[], dict[str, Any]] = dict
+    # which providers are configured, in the chain, and why not (``wiring.providers.provider_readiness``)
+    provider_readiness: Callable[[], list[dict[str, Any]]] = list
     health_checks: dict[str, Callable[[], object]] = field(default_factory=dict)
     on_startup: list[Callable[[], None]] = field(default_factory=list)
     on_shutdown: list[Callable[[], None]] = field(default_factory=list)

@@ -8,7 +8,8 @@ all call these methods; the composition roots in ``receiptflow.wiring`` build on
 
 Cancel, in both modes: the batch becomes ``cancelling`` and the dispatcher is told to start nothing more,
 pending items become ``cancelled`` at once, items in flight finish and keep their results, and the last
-of them settles the batch as ``cancelled`` with exactly one ``complete`` event. A batch left
+of them settles the batch as ``cancelled`` with exactly one ``complete`` event and one completion notice
+(as a finished batch gets: EventBridge ``BatchCompleted`` in AWS, the batch's webhook locally). A batch left
 ``cancelling`` by work that died (a Lambda timed out) is settled when it is next read, once its newest
 running item is older than ``settings.cancel_grace_seconds``; no timer is needed.
 """
@@ -371,8 +372,8 @@ class BatchService:
         return self._scanners(provider)
 
     def _settle(self, batch: Batch) -> Batch:
-        """cancelling → cancelled with its one ``complete`` event (the caller that loses the race does
-        nothing)."""
+        """cancelling → cancelled with its one ``complete`` event and completion notice (the caller that
+        loses the race does nothing)."""
         try:
             settled = move(
                 self.store, batch.batch_id, Step.SETTLE, BatchStatus.CANCELLED, finished_at=self._clock()
@@ -380,6 +381,7 @@ class BatchService:
         except ConflictError:
             return self.store.get_batch(batch.tenant_id, batch.batch_id)
         self._events.emit(complete_event(settled))
+        self.notifier.batch_completed(settled, None)
         return settled
 
     def _settle_if_stuck(self, batch: Batch) -> Batch:

@@ -19,12 +19,27 @@ from receiptflow.models.events import (
     SnapshotEvent,
     parse_event,
 )
-from receiptflow.models.fields import DateField, ExtractedField, MoneyField, TextField, TimeField
+from receiptflow.models.fields import (
+    DateField,
+    ExtractedField,
+    FieldBox,
+    MoneyField,
+    TextField,
+    TimeField,
+)
 from receiptflow.models.receipt import MONEY_FIELDS, SUMMARY_FIELDS, LineItem, Receipt, ReceiptCheck
-from receiptflow.models.scan import ScanError, ScanResult, ScanStatus, cancelled_result, error_result
+from receiptflow.models.scan import (
+    FallbackOutcome,
+    ScanError,
+    ScanResult,
+    ScanStatus,
+    cancelled_result,
+    error_result,
+)
 
 __all__ = [
     "EVENT_ADAPTER",
+    "FallbackOutcome",
     "MONEY_FIELDS",
     "SUMMARY_FIELDS",
     "Batch",
@@ -37,6 +52,7 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "ExtractedField",
+    "FieldBox",
     "ItemStatus",
     "LineItem",
     "MoneyField",

@@ -6,6 +6,7 @@ before the first call. Tests start moto first and call :func:`reset`."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -126,6 +127,7 @@ def api_services() -> ApiServices:
     from receiptflow.api.ratelimit import RateLimiter
     from receiptflow.api.services import ApiServices
     from receiptflow.api.uploads import PresignedUploads
+    from receiptflow.wiring.providers import chain_names, provider_readiness
 
     settings = get_settings()
     store, blobs, batches = batch_store(), blob_store(), batch_service()
@@ -142,7 +144,10 @@ def api_services() -> ApiServices:
         uploads=PresignedUploads(batches, blobs, settings.max_file_bytes),
         scan=scan,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
-        circuit_states=circuit_reader(DynamoBreakerStore(settings.table_name), settings),
+        circuit_states=circuit_reader(
+            DynamoBreakerStore(settings.table_name), settings, chain_names(settings, mode="aws")
+        ),
+        provider_readiness=lambda: [asdict(r) for r in provider_readiness(settings, mode="aws")],
         health_checks={
             "batch_store": lambda: store.list_batches("__health__", limit=1),
             "blob_store": lambda: blobs.exists("health/probe"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,14 +114,22 @@ class LocalRoot:
     @cached_property
     def batches(self) -> BatchService:
         """THE batch service over the embedded parts; the pool reports its completions to it."""
+        from receiptflow.adapters.webhook_notifier import WebhookNotifier
         from receiptflow.batches.service import BatchService
+        from receiptflow.webhooks import SECRET_FILENAME, load_or_create_secret
+
+        settings = self.settings
+
+        def webhook_secret() -> str:  # asked on the first delivery only
+            return settings.webhook_secret or load_or_create_secret(settings.data_dir / SECRET_FILENAME)
 
         service = BatchService(
-            settings=self.settings,
+            settings=settings,
             store=self.store,
             dispatcher=self.dispatcher,
             publisher=self.hub,
             blobs=self.blobs,
+            notifier=WebhookNotifier(webhook_secret),
         )
         self.dispatcher.connect(service)
         return service
@@ -182,6 +191,7 @@ class LocalRoot:
         from receiptflow.api.ratelimit import RateLimiter
         from receiptflow.api.services import ApiServices
         from receiptflow.api.uploads import LocalUploads
+        from receiptflow.wiring.providers import chain_names, provider_readiness
 
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -201,7 +211,10 @@ class LocalRoot:
             scan=self.scan,
             rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             events=self.hub,
-            circuit_states=circuit_reader(SqliteBreakerStore(self.db_path), settings),
+            circuit_states=circuit_reader(
+                SqliteBreakerStore(self.db_path), settings, chain_names(settings, mode="local")
+            ),
+            provider_readiness=lambda: [asdict(r) for r in provider_readiness(settings, mode="local")],
             health_checks={
                 "batch_store": lambda: store.list_batches("__health__", limit=1),
                 "blob_store": lambda: blobs.exists("health/probe"),

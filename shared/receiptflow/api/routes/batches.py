@@ -9,7 +9,7 @@ import uuid
 import weakref
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
 from receiptflow.api.deps import OwnedBatch, Services, Tenant
 from receiptflow.api.schemas import BatchCreate, BatchCreated, BatchView, UploadAccepted
@@ -41,8 +41,10 @@ def clean_source(name: str | None, fallback: str) -> str:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_batch(body: BatchCreate, request: Request, tenant: Tenant, services: Services) -> BatchCreated:
-    """Create a batch; returns it with the upload targets for its files."""
+def create_batch(
+    body: BatchCreate, request: Request, response: Response, tenant: Tenant, services: Services
+) -> BatchCreated:
+    """Create a batch; returns it with the upload targets for its files (``Location``: the batch)."""
     if body.announced > services.settings.max_files_per_batch:  # before anything is built for them
         raise LimitExceededError(f"at most {services.settings.max_files_per_batch} files per batch")
     specs = body.file_specs()
@@ -56,6 +58,7 @@ def create_batch(body: BatchCreate, request: Request, tenant: Tenant, services: 
     batch = services.batches.create(batch)
     files_url = str(request.url_for("upload_files", batch_id=batch.batch_id))
     targets = services.uploads.targets(batch, files_url, specs)
+    response.headers["Location"] = request.url_for("get_batch", batch_id=batch.batch_id).path
     return BatchCreated(batch=batch_view(services.batches.get(tenant, batch.batch_id)), uploads=targets)
 
 
@@ -67,7 +70,7 @@ def list_batches(
     return [batch_view(b) for b in services.batches.list_batches(tenant, limit=limit)]
 
 
-@router.get("/{batch_id}")
+@router.get("/{batch_id}", name="get_batch")
 def get_batch(batch: OwnedBatch) -> BatchView:
     """Status, counts, rate, ETA and cost estimate."""
     return batch_view(batch)
@@ -75,9 +78,14 @@ def get_batch(batch: OwnedBatch) -> BatchView:
 
 @router.post("/{batch_id}/files", status_code=status.HTTP_201_CREATED, name="upload_files")
 def upload_files(
-    batch: OwnedBatch, services: Services, files: Annotated[list[UploadFile], File(description="repeatable")]
+    batch: OwnedBatch,
+    services: Services,
+    request: Request,
+    response: Response,
+    files: Annotated[list[UploadFile], File(description="repeatable")],
 ) -> UploadAccepted:
-    """Store uploaded files (multipart field ``files``, repeatable) as new items of a created batch.
+    """Store uploaded files (multipart field ``files``, repeatable) as new items of a created batch
+    (``Location``: the first new item).
 
     Only upload limits are checked here; whether a file is a usable image is decided when it is scanned,
     and a bad one becomes that item's typed error."""
@@ -99,6 +107,9 @@ def upload_files(
         ]
         if services.batches.add_items(current, items) != len(items):
             raise ConflictError("some item ids already existed; retry the upload")
+    if items:
+        location = request.url_for("get_item", batch_id=batch.batch_id, item_id=items[0].item_id)
+        response.headers["Location"] = location.path
     return UploadAccepted(
         batch=batch_view(services.store.get_batch(batch.tenant_id, batch.batch_id)), items=items
     )
