@@ -11,7 +11,7 @@ from receiptflow.models import BatchCounts, BatchStatus
 
 
 class BatchRef(BaseModel):
-    """A batch, named by its id and owning tenant (Prepare/Finalize input)."""
+    """A batch, named by its id and owning tenant (Finalize input)."""
 
     model_config = ConfigDict(extra="ignore")
 
