@@ -44,7 +44,9 @@ $(STAMP): pyproject.toml uv.lock $(UV_STAMP)
 		|| { echo "make install failed (if uv.lock is stale for pyproject.toml: run make lock)"; exit 1; }
 	touch $(STAMP)
 
+## int8 copies of the bundled OCR models (once; the engine falls back to fp32 without them)
 install: $(STAMP)
+	$(BIN)/python -m receiptflow.ocr.models make --calibration samples/receipts
 
 ## After adding or changing a dependency in pyproject.toml: one command.
 LOCK_ARGS ?=
@@ -119,9 +121,11 @@ smoke: $(STAMP) $(SAM)
 eval: $(STAMP)
 	$(BIN)/receiptflow eval ../shared/data/sroie-train --split val --json eval-report.json
 
-## Rebuild the extractor's lexicon and calibration from the training split (docs/accuracy.md).
+## Rebuild the extractor's lexicon, total ranker and calibration from the development folds
+## (docs/accuracy.md). OCR_DIR caches the OCR of the development images between runs.
+OCR_DIR ?= /tmp/receiptflow-train-ocr
 train: $(STAMP)
-	$(BIN)/python tools/train_extractor.py
+	$(BIN)/python -m tools.train_extractor --ocr-dir $(OCR_DIR)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

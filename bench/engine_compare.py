@@ -70,10 +70,9 @@ def default_reader() -> Reader:
 
 def embedded_reader(settings: Settings) -> Reader:
     """A reader over the embedded engine exactly as the local provider configures it."""
-    from receiptflow.ocr.engine import OcrEngine
+    from receiptflow.ocr.engine import OcrEngine, engine_config
 
-    engine = OcrEngine(threads=settings.ocr_threads, det_limit_side_len=settings.ocr_det_limit_side_len)
-    return engine.read
+    return OcrEngine(engine_config(settings)).read
 
 
 def score(read: Reader, docs: Sequence[tuple[Sample, Document]]) -> EngineFigures:

@@ -32,11 +32,11 @@ DEFAULT_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" 
 _engine: Any = None
 
 
-def _init_raw(threads: int, det_limit_side_len: int) -> None:
+def _init_raw(settings: Settings) -> None:
     global _engine
-    from receiptflow.ocr.engine import OcrEngine
+    from receiptflow.ocr.engine import OcrEngine, engine_config
 
-    _engine = OcrEngine(threads=threads, det_limit_side_len=det_limit_side_len)
+    _engine = OcrEngine(engine_config(settings))
 
 
 def _ocr_file(path: str) -> int:
@@ -62,7 +62,7 @@ def raw_ocr_seconds(paths: Sequence[Path], settings: Settings) -> float:
         max_workers=settings.workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_raw,
-        initargs=(settings.ocr_threads, settings.ocr_det_limit_side_len),
+        initargs=(settings,),
     ) as pool:
         lines = list(pool.map(_ocr_file, map(str, paths)))
     elapsed = time.perf_counter() - start

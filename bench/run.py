@@ -42,8 +42,17 @@ REQUIRED_KEYS = (
     "p6_input_bytes_1000",
     "throughput_per_workers",
     "peak_rss_mb",
+    "throughput_vs_baseline",
+    "peak_rss_per_worker_mb",
+    "scaling_2_over_1",
 )
 THROUGHPUT_WORKERS = (1, 2, 4)
+
+
+def _at_least_2(value: float) -> bool:
+    return value >= 2
+
+
 # key → (label, target text, passes(value)) for the table; None where there is no target
 TARGETS: dict[str, tuple[str, str, Any]] = {
     "p1_overhead": ("P1 pipeline overhead (scan / raw OCR)", "<= 1.05", lambda v: v <= 1.05),
@@ -56,7 +65,21 @@ TARGETS: dict[str, tuple[str, str, Any]] = {
     "p6_input_bytes_10": ("P6 execution input, 10 items (bytes)", "", None),
     "p6_input_bytes_1000": ("P6 execution input, 1,000 items (bytes)", "no growth", None),
     "peak_rss_mb": ("peak RSS of the pipeline tree (MiB)", "", None),
+    "throughput_vs_baseline": ("engine throughput at 2 workers / baseline", ">= 2", lambda v: v >= 2),
+    "scaling_2_over_1": (
+        "engine throughput 2 workers / 1 worker (1 thread each)",
+        ">= 1.8",
+        lambda v: v >= 1.8,
+    ),
+    "peak_rss_per_worker_mb": ("engine peak RSS per worker (MiB)", "<= 400", lambda v: v <= 400),
+    "tree_peak_2_workers_mb": ("engine tree peak RSS at 2 workers (MiB)", "<= 1024", lambda v: v <= 1024),
+    "p4_wall_speedup_2_workers": (
+        "P4 engine speed-up vs rapidocr defaults, wall, 2 workers",
+        ">= 2",
+        lambda v: v >= 2,
+    ),
 }
+DOC_KEPT_FROM = "## Local engine: every option tried"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -67,6 +90,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="fewer images, P6 at 10 and 100 items")
     parser.add_argument("--workers", type=int, default=2, help="workers for P1-P3 (default 2)")
+    parser.add_argument("--engine-images", type=int, default=12, help="images per engine run (issue 16)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the engine runs")
     parser.add_argument("--dataset", type=Path, default=DATASET, help="labelled img/ + gt/ folder")
     parser.add_argument("--results", type=Path, default=RESULTS_PATH)
     parser.add_argument("--doc", type=Path, default=DOC_PATH)
@@ -94,6 +119,7 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
 
     from bench.cold_start import import_timings
     from bench.engine_compare import compare
+    from bench.engines import measure as measure_engines
     from bench.memory import PeakTreeRss
     from bench.pipeline_overhead import measure
 
@@ -102,6 +128,9 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
 
     imports = import_timings(runs=5)  # first, while nothing else runs
+    engine_runs = measure_engines(
+        images, 4 if args.quick else args.engine_images, 1 if args.quick else args.rounds
+    )
     with PeakTreeRss(os.getpid()) as rss:
         pipeline = {w: measure(images, n, w) for w in THROUGHPUT_WORKERS}
         single = measure(images, 1, args.workers)
@@ -125,7 +154,13 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
             str(w): pipeline[w]["images"] / pipeline[w]["pipeline_cold_s"] for w in pipeline
         },
         "peak_rss_mb": rss.peak_mb,
+        "throughput_vs_baseline": engine_runs["throughput_vs_baseline"],
+        "peak_rss_per_worker_mb": engine_runs["peak_rss_per_worker_mb"],
+        "scaling_2_over_1": engine_runs["scaling_2_over_1"],
+        "tree_peak_2_workers_mb": engine_runs["tree_peak_2_workers_mb"],
+        "p4_wall_speedup_2_workers": engine_runs["p4_wall_speedup_2_workers"],
         "details": {
+            "engine_runs": engine_runs,
             "images": n,
             "workers": args.workers,
             "quick": args.quick,
@@ -166,7 +201,7 @@ def _format(key: str, value: Any) -> str:
         return f"{value:+.3f}"
     if key == "p2_cache_speedup":
         return f"{value:,.0f}x"
-    if key == "peak_rss_mb":
+    if key.endswith("_mb"):
         return f"{value:,.0f}"
     return f"{value:.2f}"
 
@@ -202,6 +237,7 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
     """``docs/performance.md`` for these figures."""
     d = figures.get("details", {})
     engines = d.get("engines", {})
+    er = d.get("engine_runs", {})
     imports = d.get("imports", {})
     heavy = {name: timing.get("heavy", []) for name, timing in imports.items()}
     lines = [
@@ -246,6 +282,21 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         + ".",
         "- **Throughput** images/s of the cold pipeline run with 1, 2 and 4 worker processes; **peak RSS** "
         "is the highest summed RSS of the benchmark process and its workers during those runs.",
+        "- **Engine (issue 16)** `bench/engines.py`: pools of spawned workers doing a scan's per-image work "
+        "(read, intake, OCR, extract, check) on the first "
+        f"{er.get('images', '?')} images, for the pre-issue-16 configuration (`baseline`, kept in "
+        "`bench/baseline.py`), the current one (`new`: threads from cores and workers, int8 models), the "
+        "current one at one thread per worker (`new-1t`) and a plain `RapidOCR()` (`default`, P4), at 1 "
+        f"and 2 workers; {er.get('rounds', '?')} rounds in rotated order, medians. Timing starts once "
+        "every worker has loaded its models. Peak RSS per worker is its `VmHWM`; the tree peak is "
+        "sampled. Images/s: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in er.get("throughput", {}).items())
+        + f". RSS per worker at rest (models loaded) {er.get('rss_rest_per_worker_mb', 0):.0f} MiB, after "
+        f"the batch {er.get('rss_after_per_worker_mb', 0):.0f} MiB; baseline peak "
+        f"{er.get('baseline_peak_rss_per_worker_mb', 0):.0f} MiB per worker, tree "
+        f"{er.get('baseline_tree_peak_2_workers_mb', 0):.0f} MiB. Scaling with the automatic thread count "
+        f"(1 worker uses every core): {er.get('scaling_2_over_1_auto_threads', 0):.2f}. Load average "
+        "during the run (1/5/15 min): " + ", ".join(f"{v:.1f}" for v in er.get("load_average", ())) + ".",
         "",
         "Memory under bad input (`tests/e2e/proof/test_bad_input_scan.py`, `test_bad_input_api.py`): the "
         "whole bad-input corpus (a 2.5-gigapixel PNG bomb, a 30 MB photo, a 51 MB file, a 100-page PDF, ...) "
@@ -269,7 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_results(args.results, figures)
     command = "make bench  # .venv/bin/python bench/run.py" + (" " + " ".join(argv) if argv else "")
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(render_doc(figures, rows, command), encoding="utf-8")
+    kept = ""
+    if args.doc.is_file():  # the hand-written engine section survives regeneration
+        old = args.doc.read_text(encoding="utf-8")
+        if DOC_KEPT_FROM in old:
+            kept = old[old.index(DOC_KEPT_FROM) :]
+    doc = render_doc(figures, rows, command)
+    args.doc.write_text(doc + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"wrote {args.results} and {args.doc}")
     return 0
 

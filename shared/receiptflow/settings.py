@@ -57,9 +57,12 @@ class Settings(BaseSettings):
     openai_max_side_px: int = 1024
     openai_image_detail: str = "low"  # low | high | auto (low = fixed small token cost per image)
 
-    # local OCR engine
-    ocr_threads: int = 1
-    ocr_det_limit_side_len: int = 960
+    # local OCR engine (docs/performance.md)
+    ocr_threads: int = 0  # onnxruntime threads per worker; 0 = the usable cores shared among the workers
+    ocr_det_max_side: int = 960  # longest side of the detector's input (pages are never scaled up)
+    ocr_det_short_side: int = 0  # cap on its shorter side; 0 = none
+    ocr_rec_batch_lines: int = 1  # text lines per recognition batch (similar widths batched together)
+    ocr_quantized: bool = True  # int8 detector when made (python -m receiptflow.ocr.models make), else fp32
 
     # circuit breaker
     breaker_failure_threshold: int = 5

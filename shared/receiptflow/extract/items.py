@@ -6,29 +6,31 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
+from receiptflow.extract import cue_table
 from receiptflow.extract.layout import Row
-from receiptflow.extract.numbers import find_amounts, fix_digits
 from receiptflow.extract.text import clean, letter_share
 from receiptflow.models import LineItem
+from receiptflow.money import DOT, Convention, find_amounts, fix_digits
 
 _QTY_X = re.compile(r"(?<![\d.])(?P<q>\d+(?:\.\d+)?)\s*(?:X|x|\*|@|PCS?|UNITS?|EA)\s*", re.I)
 _LEADING_QTY = re.compile(r"^(?P<q>\d{1,3})\s+(?=[A-Za-z])")
-_SKIP = re.compile(
-    r"TOTAL|\bSUB|\bGST\b|\bTAX\b|\bVAT\b|\bCASH\b|CHANGE|ROUNDING|TENDER|\bPAID\b|PAYMENT|\bDISC|BALANCE|\bTIPS?\b|"
-    r"GRATUITY|\bAMOUNT\b|\bVISA\b|\bCARD\b|SAVING|DEPOSIT|\bQTY\b|\bPRICE\b|SUMME|MWST|\bTVA\b",
-    re.I,
-)
+# rows whose words are summary labels in any language of the cue table are not items
+_SUMMARY_ROLES = frozenset(
+    {"total", "due", "amount", "subtotal", "net", "gross", "tax", "tip", "charge", "discount", "rounding",
+     "change", "balance_due", "cash", "card", "paid", "tendered", "ignore", "table"}
+)  # fmt: skip
+_PRICE_HEAD = re.compile(r"\bPRICE\b", re.I)
 
 
-def find_items(rows: Sequence[Row], start: int, end: int, *, comma_decimal: bool = False) -> list[LineItem]:
+def find_items(rows: Sequence[Row], start: int, end: int, *, convention: Convention = DOT) -> list[LineItem]:
     """Items from rows ``start``..``end`` (exclusive): a description, an amount at the right, and when
     printed a quantity and unit price. A description printed on the row above its amount is joined."""
     items: list[LineItem] = []
     pending: str | None = None
     for row in rows[start:end]:
         text = clean(row.text)
-        amounts = find_amounts(text, comma_decimal=comma_decimal)
-        if _SKIP.search(text):
+        amounts = find_amounts(text, convention)
+        if cue_table.roles(text) & _SUMMARY_ROLES or _PRICE_HEAD.search(text):
             pending = None
             continue
         if not amounts:

@@ -10,7 +10,7 @@ from receiptflow.errors import NoReceiptFoundError
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.geometry import locate_fields
 from receiptflow.models import Receipt
-from receiptflow.ocr.engine import OcrEngine
+from receiptflow.ocr.engine import EngineConfig, OcrEngine, engine_config
 from receiptflow.ocr.lines import OcrLine
 from receiptflow.ports import ProviderOutput
 from receiptflow.settings import Settings
@@ -19,14 +19,14 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _engine(threads: int, det_limit_side_len: int) -> OcrEngine:
-    return OcrEngine(threads=threads, det_limit_side_len=det_limit_side_len)
+def _engine(config: EngineConfig) -> OcrEngine:
+    return OcrEngine(config)
 
 
 def shared_engine(settings: Settings) -> OcrEngine:
     """The process-wide OCR engine for these settings, built once on first use."""
     with _lock:
-        return _engine(settings.ocr_threads, settings.ocr_det_limit_side_len)
+        return _engine(engine_config(settings))
 
 
 def read_document(engine: OcrEngine, doc: Document) -> list[OcrLine]:

@@ -28,6 +28,11 @@ def figures() -> dict[str, Any]:
         "p6_input_bytes_1000": 181,
         "throughput_per_workers": {"1": 0.6, "2": 1.1, "4": 1.1},
         "peak_rss_mb": 812.0,
+        "throughput_vs_baseline": 2.3,
+        "peak_rss_per_worker_mb": 310.0,
+        "scaling_2_over_1": 1.9,
+        "tree_peak_2_workers_mb": 700.0,
+        "p4_wall_speedup_2_workers": 3.1,
         "details": {"images": 20, "p6": {"10": {"output_bytes": 185}}},
     }
 

@@ -1,0 +1,43 @@
+"""The engine's sizing, threading and model-choice rules (no model is loaded here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from receiptflow.ocr.engine import EngineConfig, auto_threads, det_size, engine_config
+from receiptflow.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("page", "max_side", "short_side", "expected"),
+    [
+        ((1013, 463), 960, 0, (960, 448)),  # a tall scan: scaled down to the longest side
+        ((320, 240), 960, 0, (320, 256)),  # small photo: native resolution, never scaled up
+        ((2500, 1768), 960, 0, (960, 672)),  # large photo
+        ((1000, 2000), 960, 400, (384, 800)),  # wide page: the shorter-side cap binds first
+        ((20, 10), 960, 0, (32, 32)),  # never below the network's 32 px grid
+    ],
+)
+def test_det_size_follows_the_page(
+    page: tuple[int, int], max_side: int, short_side: int, expected: tuple[int, int]
+) -> None:
+    height, width = det_size(*page, max_side, short_side)
+    assert (height, width) == expected
+    assert height % 32 == 0 and width % 32 == 0
+
+
+@pytest.mark.parametrize(
+    ("workers", "cpus", "threads"), [(1, 2, 2), (2, 2, 1), (4, 2, 1), (2, 8, 4), (3, 8, 2)]
+)
+def test_threads_share_the_cores_among_workers(workers: int, cpus: int, threads: int) -> None:
+    assert auto_threads(workers, cpus) == threads
+
+
+def test_settings_choose_the_engine(tmp_path: Path) -> None:
+    config = engine_config(Settings(data_dir=tmp_path, workers=2, ocr_threads=0, ocr_det_max_side=800))
+    assert config.det_max_side == 800
+    assert config.threads == auto_threads(2)
+    explicit = engine_config(Settings(data_dir=tmp_path, ocr_threads=3, ocr_quantized=False))
+    assert explicit.threads == 3 and explicit.quantized is False
+    assert EngineConfig() == EngineConfig()  # hashable, compared by value (one engine per config)
