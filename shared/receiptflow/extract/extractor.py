@@ -6,6 +6,7 @@ with other fields); ``confidence.calibrated`` turns that evidence into the field
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +18,7 @@ from receiptflow.extract.header import Header, find_header
 from receiptflow.extract.items import find_items
 from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
+from receiptflow.extract.locales import DateLocale, infer_date_locale
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
 from receiptflow.extract.numbers import detect_currency, uses_comma_decimal
 from receiptflow.extract.text import letter_share, strip_stray_accents
@@ -31,7 +33,6 @@ _NOT_DATE = re.compile(r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFOR
 _MALAYSIAN = re.compile(
     r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
 )
-_US_CUES = re.compile(r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b|\bUSA\b|SALES TAX")
 _POSTCODE = re.compile(r"\b\d{5}\b")
 _SURE_OCR = 0.99
 _INCLUDED = re.compile(r"\bINC", re.I)
@@ -70,8 +71,7 @@ def read_receipt(
     )
     _set_header(receipt, header, rows, evidence)
 
-    month_first = code == "USD" or bool(_US_CUES.search(receipt.raw_text))
-    _set_date_time(receipt, rows, month_first, evidence)
+    _set_date_time(receipt, rows, infer_date_locale(texts), evidence)
 
     comma_decimal = uses_comma_decimal(texts, code)
     totals = choose_totals(rows, comma_decimal=comma_decimal)
@@ -127,8 +127,10 @@ def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence:
         )
 
 
-def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evidence: Evidence) -> None:
-    strict = [(d, row) for row in rows for d in find_dates(row.text, month_first=month_first)]
+def _set_date_time(receipt: Receipt, rows: Sequence[Row], locale: DateLocale, evidence: Evidence) -> None:
+    month_first, era = locale.month_first, locale.era
+    today = dt.date.today()
+    strict = [(d, row) for row in rows for d in find_dates(row.text, month_first=month_first, era=era)]
     # dates whose separators OCR misread compete too (a faded DATE row against a date elsewhere; on
     # the training text lines with one separator dropped, +5 of 426), unless the same date is also
     # printed cleanly; never on expiry or phone rows
@@ -137,7 +139,7 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evi
         (d, row)
         for row in rows
         if not _NOT_DATE.search(row.text)
-        for d in find_dates_lenient(row.text, month_first=month_first)
+        for d in find_dates_lenient(row.text, month_first=month_first, era=era)
         if d.value not in values
     ]
     scored: list[tuple[float, DateMatch, Row]] = []
@@ -149,6 +151,8 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evi
             score += 0.2
         if _NOT_DATE.search(row.text):
             score -= 1.0
+        if d.value > today:
+            score -= 0.5  # a date in the future is a misreading or a validity date
         scored.append((score, d, row))
     if not scored:
         return
