@@ -163,7 +163,12 @@ def _date_matches(values: Mapping[str, str | None], truth: Truth) -> bool:
     want = parse_iso_date(truth.date_iso)
     if want is not None:
         return parse_iso_date(values.get("date_iso")) == want
-    return _WS.sub("", truth.date).upper() == _WS.sub("", values.get("date") or "").upper()
+    return _printed_date(truth.date) == _printed_date(values.get("date"))
+
+
+def _printed_date(text: str | None) -> str:
+    """A date as printed, case, spacing and the kind of apostrophe ignored (``27Dec´16``)."""
+    return re.sub(r"[´’`‘]", "'", _WS.sub("", text or "")).upper()
 
 
 @dataclass(frozen=True)

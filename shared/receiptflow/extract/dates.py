@@ -119,7 +119,10 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "ymd",
         re.compile(
-            _NUM_START + rf"(?P<y>{_YEAR4})(?P<s>[/\-.])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?![\w\-/])"
+            _NUM_START
+            + rf"(?P<y>{_YEAR4})(?P<s>[/\-.])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})"
+            # ... maybe glued to its time without separators ("2017-02-12144838")
+            + r"(?:(?![\w\-/])|(?=(?:[01]\d|2[0-3])[0-5]\d[0-5]\d(?!\d)))"
         ),
     ),
     (
@@ -160,7 +163,8 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?<![^\W\d_])"
             + _WORD
             + r"[\s\-/.]{0,2}(?P<d>[0-3]?\d)(?:st|nd|rd|th)?"
-            + rf"(?:[,./\-]?\s*(?P<y>{_YEAR4})|\s?['’´`](?P<y2>\d{{2}})|/(?P<y3>\d{{2}}))"
+            + rf"(?:[,./\-]?\s*(?P<y>{_YEAR4})|\s?['’´`](?P<y2>\d{{2}})|/(?P<y3>\d{{2}})"
+            + r"|:(?P<y4>\d{2})(?!:))"
             + _YEAR_END,
             re.I,
         ),
@@ -254,6 +258,10 @@ _SLIPPED_YEAR = re.compile(
 )
 
 
+# ... or a 1 for the l of "Jul" ("Ju1/15/2017", "Ju119'14": the l glued to the day)
+_SLIPPED_MONTH = re.compile(r"(?<=(?<![^\W\d_])[Jj][Uu])[1I|](?=[\d/\-.\s'])")
+
+
 def _digits(m: re.Match[str]) -> str:
     return m.group(0).translate(DIGITISH)
 
@@ -271,7 +279,7 @@ def find_dates(
     (``buddhist``, ``roc``, ``japanese``) says which calendar short years may count in; ``today``
     (default: the clock) decides whether a two-digit year is in the future."""
     today = today or dt.date.today()
-    text = _SLIPPED_DIGITS.sub(_digits, text)
+    text = _SLIPPED_MONTH.sub("l", _SLIPPED_DIGITS.sub(_digits, text))
     text = _SLIPPED_YEAR.sub(_year_digits, _SLIPPED_DAY.sub(_digits, text))
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
@@ -354,7 +362,7 @@ def _read_month_name(
 ) -> tuple[dt.date | None, float]:
     word, day = g["mon"] or "", int(g["d"] or 0)
     month = _THAI_MONTH.get(word) if kind == "thai" else month_of(word)
-    year = g["y"] or g.get("y2") or g.get("y3") or ""
+    year = g["y"] or g.get("y2") or g.get("y3") or g.get("y4") or ""
     if month is None or not year:
         return None, 0.0
     if kind == "thai":
@@ -364,7 +372,8 @@ def _read_month_name(
         # month ("12 JAN 18") or between date separators ("28-Jun-15")
         if len(word.strip(".")) != 3:
             return None, 0.0
-    return _safe_date(_year(year, era, today), month, day), 0.85
+    # "JAN09:03" may be January 9th '03 with the apostrophe read as a colon, or a time
+    return _safe_date(_year(year, era, today), month, day), 0.6 if g.get("y4") else 0.85
 
 
 def _read_era(g: dict[str, str | None], era: str | None) -> dt.date | None:

@@ -185,3 +185,13 @@ def test_a_future_date_loses_to_the_receipt_date() -> None:
     # a validity date in the future printed on the row with a time does not beat the sale date
     rows = ["KEDAI MAJU", "Voucher 31/12/2099 23:59", "25/03/2018", "TOTAL RM 3.00"]
     assert _date(rows) == dt.date(2018, 3, 25)
+
+
+def test_ocr_slips_in_photographed_dates() -> None:
+    # a 1 read for the l of Jul (glued to the day), the apostrophe read as a colon, a date glued to its
+    # six-digit time
+    assert [d.value for d in find_dates("Ju119'14 12:36PM", today=TODAY)] == [dt.date(2014, 7, 19)]
+    assert [d.value for d in find_dates("Ju1/15/2017 12:25", today=TODAY)] == [dt.date(2017, 7, 15)]
+    colon = find_dates("JAN09:03 9:03PM", today=TODAY)
+    assert [d.value for d in colon] == [dt.date(2003, 1, 9)] and colon[0].certainty < 0.85
+    assert [d.value for d in find_dates("2017-02-12144838GST:1", today=TODAY)] == [dt.date(2017, 2, 12)]
