@@ -123,6 +123,16 @@ def _date_votes(texts: Sequence[str]) -> float:
     return max(-1.5 * _UNAMBIGUOUS_DATE, min(1.5 * _UNAMBIGUOUS_DATE, score))
 
 
+def postal_line(text: str) -> bool:
+    """True when ``text`` reads as a line of a postal address: a US state and ZIP, a postcode before
+    the town, a British postcode."""
+    return bool(
+        _STATE_ZIP_RE.search(text)
+        or _UK_POSTCODE.search(text)
+        or ((m := _POSTCODE_TOWN.search(text.strip())) and not _STREET_END.search(m.group(0)))
+    )
+
+
 def _postcode_town(texts: Sequence[str]) -> bool:
     for text in texts:
         m = _POSTCODE_TOWN.search(text.strip())
