@@ -178,7 +178,7 @@ _KEY_VALUE = re.compile(r":\s*$|:.*:|:\s?\d")
 # the kind of document, a greeting, a department; in the languages receipts are printed in
 _NOT_NAME = re.compile(
     r"(?<![^\W\d_])(?:DINE\s?IN|EAT\s?IN|TAKE\s?(?:OUT|AWAY)|TO\s?GO|SERVER|GUEST|STATION|TERMINAL|"
-    r"STORE\s?(?:NUMBER|NO\b|NR\b|#)|"
+    r"STORE\s?(?:NUMBER|NO\b|NR\b|#)|MANAGER|DIRECTOR|SUPERVISOR|ASSOCIATE|OPERATOR|CLERK|CAST MEMBER|"
     r"C\.?\s?I\.?\s?F\.?|N\.?\s?I\.?\s?F\.?|P\.?\s?IVA|PARTITA IVA|VAT\s?(?:NO|REG|NR)|ABN|UST-?ID\w*|"
     r"STEUER-?NR|"
     r"ST\.?-?NR|NIP|IČO|DIČ|ICO|DIC|VKN|GSTIN|ORG\.?\s?NR|KVK|CVR|SIRET|SIREN|RCS|ИНН|ЕИК|ЄДРПОУ|"
@@ -217,12 +217,22 @@ _COLUMN = re.compile(
 )
 
 
+def legal_entity(name: str, row_text: str) -> bool:
+    """True when a name (as ``vendor_name`` cleans it, upper case) carries a legal form; not a state
+    code before a ZIP ("LAS VEGAS NV 89123")."""
+    return bool(LEGAL_SUFFIX.search(name) or (LEGAL_FORM.search(name) and not postal_line(row_text)))
+
+
+# a street address: a house number (three digits or more, or a range) before words
+_HOUSE_NUMBER = re.compile(r"^\s*(?:\d{3,}|\d+-\d+)\s+[^\W\d_]")
+
+
 def not_name_penalty(row_text: str, name: str, *, alone: bool = True) -> float:
     """How strongly a header row reads as something other than the vendor's name: a slogan, a label
     and its value, a date or time, a department word alone, a tax number, a greeting, a document
     title (0 for a plausible name). With ``alone`` False (a row joined to a name) a row of trade words
     only ("RESTAURANT") is fine."""
-    if LEGAL_SUFFIX.search(name) or LEGAL_FORM.search(name):
+    if legal_entity(name, row_text):
         return 0.0
     penalty = 0.0
     if _SLOGAN.search(row_text.strip()):
@@ -231,7 +241,7 @@ def not_name_penalty(row_text: str, name: str, *, alone: bool = True) -> float:
         penalty += 2.5
     if _NOT_NAME.search(name):
         penalty += 2.0
-    if postal_line(row_text):
+    if postal_line(row_text) or _HOUSE_NUMBER.match(row_text):
         penalty += 1.5
     if len(_COLUMN.findall(row_text)) >= 2:
         penalty += 2.0
@@ -250,7 +260,7 @@ def _vendor_score(row: Row, rank: int, tallest: float) -> float:
     if len(name) < 3 or letter_share(name) < 0.5:
         return -3.0
     score = 0.0
-    if LEGAL_SUFFIX.search(name) or LEGAL_FORM.search(name):
+    if legal_entity(name, row.text):
         score += 3.0
     elif COMPANY_SUFFIX.search(_PLACE_WORD.sub(" ", name)):
         score += 2.0
@@ -285,7 +295,8 @@ def _brand_above(head: Sequence[Row], first: int, last: int) -> int | None:
     ``TV-HIFI-ELEKTRO GMBH``), larger than it or sharing a word with it; None when the name is no
     legal-entity line or no such row is printed above it."""
     name = vendor_name(" ".join(r.text for r in head[first : last + 1])).upper()
-    if not (LEGAL_SUFFIX.search(name) or LEGAL_FORM.search(name)) or _REGISTERED_NAME.search(name):
+    joined = " ".join(r.text for r in head[first : last + 1])
+    if not legal_entity(name, joined) or _REGISTERED_NAME.search(name):
         return None
     height = min(r.height for r in head[first : last + 1])
     words = set(re.findall(r"[^\W\d_]{3,}", name))

@@ -119,3 +119,13 @@ def test_legal_forms_of_many_countries() -> None:
     # state codes and words are not legal forms
     for text in ("LAS VEGAS, NV", "AS YOU LIKE IT", "SPA"):
         assert not LEGAL_FORM.search(text), text
+
+
+def test_street_lines_and_staff_lines_are_not_names() -> None:
+    # a state code before its ZIP is no legal form (Nevada, not "N.V."); a house number opens an
+    # address; a manager's line names a person
+    assert _vendor(["ROCCO'S NY PIZZA PASTA", "580 E WINDMILL", "LAS VEGAS NV 89123", "Total $20.00"]) == (
+        "ROCCO'S NY PIZZA PASTA"
+    )
+    assert _vendor([("GREEK", 60.0), "14-15 Hoxton Market", "London N1 6HG", "Total £20.00"]) == "GREEK"
+    assert _vendor([("Albertsons", 60.0), "STORE DIRECTOR- Tom Fletsher", "Total $20.00"]) == "Albertsons"
