@@ -28,8 +28,18 @@ from receiptflow.ocr.lines import OcrLine
 
 Evidence = dict[str, dict[str, float]]
 
-_DATE_LABEL = re.compile(r"DATE|TARIKH|\bDT\b", re.I)
-_NOT_DATE = re.compile(r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFORE|\bDUE\b", re.I)
+# a date's label in the languages receipts print (DATUM, FECHA, DATA, TARİH, ДАТА, วันที่, 日付)
+_DATE_LABEL = re.compile(
+    r"DATE|TARIKH|\bDT\b|DATUM|FECHA|\bDATA\b|TANGGAL|\bTGL\b|TAR[İI]H|\bDATO\b|ДАТА|วันที่|日付|日期|날짜",
+    re.I,
+)
+# ... and what marks a date that is not the sale's: expiry and validity (GÜLTIG BIS, MHD, VALIDO HASTA,
+# SCADENZA, GELDIG TOT, WAŻNE DO, PLATNOST, SON KULLANMA, СРОК ГОДНОСТИ), phone numbers
+_NOT_DATE = re.compile(
+    r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFORE|\bDUE\b|G[ÜU]LTIG|HALTBAR|\bMHD\b|"
+    r"VALABLE|V[AÁ]LID[OA]|SCADENZA|GELDIG|WA[ŻZ]NE|PLATNOST|SON KULLANMA|\bSKT\b|СРОК|ГОДЕН|ДІЙСН",
+    re.I,
+)
 _MALAYSIAN = re.compile(
     r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
 )

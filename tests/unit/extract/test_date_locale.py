@@ -195,3 +195,18 @@ def test_ocr_slips_in_photographed_dates() -> None:
     colon = find_dates("JAN09:03 9:03PM", today=TODAY)
     assert [d.value for d in colon] == [dt.date(2003, 1, 9)] and colon[0].certainty < 0.85
     assert [d.value for d in find_dates("2017-02-12144838GST:1", today=TODAY)] == [dt.date(2017, 2, 12)]
+
+
+def test_date_labels_and_validity_dates_in_other_languages() -> None:
+    # the labelled sale date wins over a best-before / validity date printed with a time
+    german = [
+        "Bäckerei Sonne",
+        "Gutschein gültig bis 31.01.2025 23:59",
+        "Datum: 03.02.2024",
+        "SUMME EUR 4,20",
+    ]
+    assert _date(german) == dt.date(2024, 2, 3)
+    spanish = ["Panadería Sol", "Válido hasta 30/06/2025 20:00", "Fecha: 03/02/2024", "TOTAL 4,20 €"]
+    assert _date(spanish) == dt.date(2024, 2, 3)
+    polish = ["Sklep Kasia", "Ważne do 30.06.2025 20:00", "Data: 03.02.2024", "SUMA PLN 4,20"]
+    assert _date(polish) == dt.date(2024, 2, 3)
