@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from receiptflow.extract.address import address_block
 from receiptflow.extract.cues import (
@@ -15,7 +16,6 @@ from receiptflow.extract.cues import (
     NOT_VENDOR,
     fix_case_slips,
 )
-from receiptflow.extract.dates import find_dates
 from receiptflow.extract.layout import Row
 from receiptflow.extract.lexicon import correct_text
 from receiptflow.extract.locales import postal_line
@@ -88,6 +88,7 @@ _STRAY_DOT = re.compile(r"(?<=[A-Za-z]{4})\.(?=[A-Za-z]{4})|(?<=[A-Za-z]{5})\.(?
 _STAMP = re.compile(r"\bPOSTED\b", re.I)
 
 
+@lru_cache(maxsize=4096)
 def vendor_name(text: str) -> str:
     """A vendor line without its trailing registration number (``... SDN BHD (139386 X)``), stamps or
     OCR noise after the legal suffix, with OCR slips in the suffix (``S/D`` → ``S/B``, ``SIN BHD`` →
@@ -227,6 +228,7 @@ def legal_entity(name: str, row_text: str) -> bool:
 _HOUSE_NUMBER = re.compile(r"^\s*(?:\d{3,}|\d+-\d+)\s+[^\W\d_]")
 
 
+@lru_cache(maxsize=4096)
 def not_name_penalty(row_text: str, name: str, *, alone: bool = True) -> float:
     """How strongly a header row reads as something other than the vendor's name: a slogan, a label
     and its value, a date or time, a department word alone, a tax number, a greeting, a document
@@ -247,12 +249,13 @@ def not_name_penalty(row_text: str, name: str, *, alone: bool = True) -> float:
         penalty += 2.0
     if alone and _GENERIC_ROW.match(name.strip()):
         penalty += 2.0
-    if find_dates(row_text) or _CLOCK.search(row_text):
+    if _NUMERIC_DATE.search(row_text) or _CLOCK.search(row_text):
         penalty += 2.0
     return penalty
 
 
 _CLOCK = re.compile(r"(?<!\d)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
+_NUMERIC_DATE = re.compile(r"(?<!\d)\d{1,4}([/.\-])\d{1,2}\1\d{2,4}(?!\d)")
 
 
 def _vendor_score(row: Row, rank: int, tallest: float) -> float:
