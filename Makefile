@@ -52,9 +52,10 @@ validate: $(STAMP) $(SAM)
 	$(BIN)/python tools/export_layer_requirements.py --check
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 
-## Accuracy on the shared validation split (see docs/accuracy.md).
+## Accuracy on the held-out data (docs/accuracy.md): the SROIE validation split, WildReceipt fold 4.
 eval: $(STAMP)
 	$(BIN)/receiptflow eval ../shared/data/sroie-train --split val --json eval-report.json
+	$(BIN)/receiptflow eval ../shared/data/wildreceipt-dev --fold 4 --json eval-wild-report.json
 
 ## Rebuild the extractor's lexicon and calibration from the training split (docs/accuracy.md).
 train: $(STAMP)
