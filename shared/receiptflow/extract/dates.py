@@ -195,7 +195,8 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _THAI_MONTH = {name: month for month, pair in enumerate(THAI_MONTHS, start=1) for name in pair}
 TIME_RE = re.compile(
-    r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s?[:.]\s?(?P<mi>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?(?![\d])\s?(?P<ap>[AaPp]\.?[Mm]\.?)?"
+    r"(?<![\d:])(?P<h>[01]?\d|2[0-3])\s?(?P<sep>[:.hH])\s?(?P<mi>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?(?![\d])"
+    r"\s?(?P<ap>[AaPp]\.?[Mm]\.?|Uhr\b)?"
 )
 
 
@@ -408,7 +409,7 @@ class TimeMatch:
 
 
 def find_times(text: str) -> list[TimeMatch]:
-    """Every time of day (``8:13:39 PM``, ``18:24``) in ``text``."""
+    """Every time of day (``8:13:39 PM``, ``18:24``, ``14h30``, ``14.30 Uhr``) in ``text``."""
     found: list[TimeMatch] = []
     for m in TIME_RE.finditer(text):
         h, mi = int(m.group("h")), int(m.group("mi"))
@@ -418,7 +419,9 @@ def find_times(text: str) -> list[TimeMatch]:
             h += 12
         elif ap == "AM" and h == 12:
             h = 0
-        if m.group("s") is None and not ap and ":" not in m.group(0):
-            continue  # "12.50" is money, not a time
+        if m.group("s") is None and not ap and m.group("sep") == ".":
+            continue  # "12.50" is money, not a time (unless "Uhr" follows)
+        if m.group("sep") in "hH" and m.start() and text[m.start() - 1].isalpha():
+            continue  # "CH1H50" is a code
         found.append(TimeMatch(dt.time(h, mi, sec), m.group(0).strip(), m.start()))
     return found

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.checks import check_receipt
-from receiptflow.extract.dates import find_dates
+from receiptflow.extract.dates import find_dates, find_times
 from receiptflow.extract.locales import infer_date_locale
 from receiptflow.models import DateField, Receipt
 
@@ -210,3 +210,9 @@ def test_date_labels_and_validity_dates_in_other_languages() -> None:
     assert _date(spanish) == dt.date(2024, 2, 3)
     polish = ["Sklep Kasia", "Ważne do 30.06.2025 20:00", "Data: 03.02.2024", "SUMA PLN 4,20"]
     assert _date(polish) == dt.date(2024, 2, 3)
+
+
+def test_times_as_french_and_german_receipts_print_them() -> None:
+    assert [t.value for t in find_times("Le 11/02/2017 a 21h15")] == [dt.time(21, 15)]
+    assert [t.value for t in find_times("03.02.2024 14.30 Uhr")] == [dt.time(14, 30)]
+    assert find_times("TOTAL 12.50") == [] and find_times("REF CH1H50") == []
