@@ -364,6 +364,11 @@ def _read_month_name(
     word, day = g["mon"] or "", int(g["d"] or 0)
     month = _THAI_MONTH.get(word) if kind == "thai" else month_of(word)
     year = g["y"] or g.get("y2") or g.get("y3") or g.get("y4") or ""
+    certainty = 0.6 if g.get("y4") else 0.85
+    if month is None and kind != "thai" and (len(year) == 4 or year[:1] in "'’´`" or g.get("y2")):
+        # an English abbreviation with one letter misread ("20Nar'17", "Hay 26, 2017"), only in a
+        # full date with a four-digit or an apostrophed year
+        month, certainty = _misread_month(word), 0.6
     if month is None or not year:
         return None, 0.0
     if kind == "thai":
@@ -373,8 +378,38 @@ def _read_month_name(
         # month ("12 JAN 18") or between date separators ("28-Jun-15")
         if len(word.strip(".")) != 3:
             return None, 0.0
-    # "JAN09:03" may be January 9th '03 with the apostrophe read as a colon, or a time
-    return _safe_date(_year(year, era, today), month, day), 0.6 if g.get("y4") else 0.85
+    # ("JAN09:03" may be January 9th '03 with the apostrophe read as a colon, or a time)
+    return _safe_date(_year(year, era, today), month, day), certainty
+
+
+# letters OCR confuses in printed month abbreviations
+_OCR_LETTERS = {
+    "N": "M",
+    "H": "M",
+    "0": "O",
+    "D": "O",
+    "Q": "O",
+    "1": "I",
+    "L": "I",
+    "V": "U",
+    "5": "S",
+    "8": "B",
+}
+_ENGLISH_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _misread_month(word: str) -> int | None:
+    """The English month a three-letter word names with one letter misread, when only one fits."""
+    word = word.strip(".").upper()
+    if len(word) != 3:
+        return None
+    found = {
+        m
+        for m, name in enumerate(_ENGLISH_MONTHS, start=1)
+        if sum(a != b for a, b in zip(word, name, strict=True)) == 1
+        and all(a == b or _OCR_LETTERS.get(a) == b for a, b in zip(word, name, strict=True))
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _read_era(g: dict[str, str | None], era: str | None) -> dt.date | None:

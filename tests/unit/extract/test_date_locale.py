@@ -195,6 +195,10 @@ def test_ocr_slips_in_photographed_dates() -> None:
     colon = find_dates("JAN09:03 9:03PM", today=TODAY)
     assert [d.value for d in colon] == [dt.date(2003, 1, 9)] and colon[0].certainty < 0.85
     assert [d.value for d in find_dates("2017-02-12144838GST:1", today=TODAY)] == [dt.date(2017, 2, 12)]
+    # one letter of an English month misread, in a full date only
+    assert [d.value for d in find_dates("20Nar'17 21:05", today=TODAY)] == [dt.date(2017, 3, 20)]
+    assert [d.value for d in find_dates("Friday, Hay 26, 2017", today=TODAY)] == [dt.date(2017, 5, 26)]
+    assert find_dates("2 HAT 2019", today=TODAY) == [] and find_dates("Nar 17", today=TODAY) == []
 
 
 def test_date_labels_and_validity_dates_in_other_languages() -> None:
