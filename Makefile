@@ -1,18 +1,68 @@
-# receiptflow command loop. `make demo` and `make test` work on a fresh machine.
+# receiptflow command loop. `make demo` and `make test` work on a fresh machine with Python >= 3.11 and make.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint typecheck validate eval bench samples train clean
+.PHONY: help install lock layer-requirements check-lock format demo test test-fast test-py312 lint typecheck \
+	validate eval bench samples train clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+## uv, pinned, from PyPI into its own venv, installs exactly the versions in uv.lock (every one from a wheel).
+UV_VERSION ?= 0.13.8
+UV_VENV    ?= .venv-uv
+UV         := $(UV_VENV)/bin/uv
+UV_STAMP   := $(UV_VENV)/.uv-$(UV_VERSION)
+export UV_PYTHON_DOWNLOADS := never
+export UV_SYSTEM_CERTS := 1
+
+## Python 3.12, the Lambda runtime's version, for `make test-py312` (CI runs the suite on both).
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
+
+help:
+	@echo "make demo          scan the bundled samples (installs on first run)"
+	@echo "make test          the whole test suite, Python 3.11 (.venv)"
+	@echo "make test-py312    the whole test suite on Python 3.12 (.venv312), the Lambda runtime's version"
+	@echo "make lint          ruff check, ruff format --check, mypy strict"
+	@echo "make format        ruff check --fix, then ruff format"
+	@echo "make lock          re-resolve uv.lock after editing pyproject.toml, re-export the layer requirements"
+	@echo "                   (LOCK_ARGS=--upgrade moves every pin to the newest allowed release)"
+	@echo "make check-lock    uv.lock matches pyproject.toml and shared/requirements.txt matches uv.lock"
+	@echo "make validate      cfn-lint, the ASL check, sam validate --lint"
+	@echo "make eval | bench | train | samples | clean"
+
+$(UV_STAMP):
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet 'uv==$(UV_VERSION)'
+	touch $(UV_STAMP)
+
+## --locked: fail if uv.lock is stale for pyproject.toml (run `make lock`); --no-build: wheels only.
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	@echo "uv sync --locked --no-build --extra dev --python $(PYTHON) into $(VENV)"
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --no-build --extra dev --python $(PYTHON) \
+		|| { echo "make install failed (if uv.lock is stale for pyproject.toml: run make lock)"; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## After adding or changing a dependency in pyproject.toml: one command.
+LOCK_ARGS ?=
+lock: $(UV_STAMP)
+	$(UV) lock $(LOCK_ARGS)
+	$(MAKE) layer-requirements
+
+layer-requirements: $(STAMP)
+	$(BIN)/python tools/export_layer_requirements.py --uv $(UV)
+
+check-lock: $(STAMP)
+	$(UV) lock --locked
+	$(BIN)/python tools/export_layer_requirements.py --uv $(UV) --check
+
+## Fix what ruff can fix, format, then report what is left for a human.
+format: $(STAMP)
+	$(BIN)/ruff check --fix-only .
+	$(BIN)/ruff format .
+	$(BIN)/ruff check .
 
 ## The main job: scan the bundled samples on the embedded defaults, print a table, write results.
 demo: $(STAMP)
@@ -25,6 +75,9 @@ test: $(STAMP)
 	@$(BIN)/pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - failing"; exit 1; fi; \
 	exit $$rc
+
+test-py312:
+	$(MAKE) test PYTHON=$(PYTHON312) VENV=.venv312
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not e2e"
@@ -46,10 +99,9 @@ $(SAM):
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli>=1.120'
 
-validate: $(STAMP) $(SAM)
+validate: check-lock $(SAM)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python infra/validate_asl.py statemachine/batch.asl.json --template template.yaml
-	$(BIN)/python tools/export_layer_requirements.py --check
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 
 ## Accuracy on the held-out data (docs/accuracy.md): the SROIE validation split, WildReceipt fold 4.

@@ -11,6 +11,7 @@ response (the question here is payload size, not extraction).
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
@@ -122,13 +123,17 @@ def run_batch(items: int, *, threshold: int = 40, max_concurrency: int = 10) -> 
             )
 
 
-def main(argv: list[str]) -> int:
-    """Print one JSON line per size."""
-    sizes = [int(a) for a in argv] or [10, 1000]
-    for size in sizes:
+def main(argv: list[str] | None = None) -> int:
+    """Print one JSON line per batch size."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "sizes", type=int, nargs="*", default=[10, 1000], help="items per batch (default: 10 1000)"
+    )
+    args = parser.parse_args(argv)
+    for size in args.sizes:
         print(json.dumps(asdict(run_batch(size))))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

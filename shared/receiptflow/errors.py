@@ -67,6 +67,43 @@ class FileReadError(IntakeError):
     code = "file_unreadable"
 
 
+class NotRegularFileError(FileReadError):
+    """A FIFO, socket, device or folder where a file was expected: never opened for reading."""
+
+    code = "not_a_regular_file"
+
+
+class DanglingSymlinkError(FileReadError):
+    """A symbolic link whose target does not exist."""
+
+    code = "dangling_symlink"
+
+
+class SymlinkLoopError(FileReadError):
+    """A symbolic link that resolves to itself (directly or through other links)."""
+
+    code = "symlink_loop"
+
+
+class SymlinkOutsideRootError(FileReadError):
+    """A symbolic link in a scanned folder that points outside that folder: not followed."""
+
+    code = "symlink_outside_root"
+
+
+class FolderUnreadableError(FileReadError):
+    """A folder inside a scanned folder that cannot be listed (permissions, I/O error)."""
+
+    code = "folder_unreadable"
+
+
+class ResourceLimitError(IntakeError):
+    """Decoding this file would exceed (or exceeded) a worker's memory or time budget; the message
+    names the limit."""
+
+    code = "resource_limit"
+
+
 # --- providers -----------------------------------------------------------------------------
 class ProviderError(ReceiptflowError):
     """A provider failed to read an image."""

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # intake limits
     max_file_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 120_000_000
+    # estimated peak memory of decoding one page (intake.raster.decode_bytes); docs/performance.md
+    max_decode_mb: int = Field(default=512, ge=1)
+    # objects one PDF page may draw (nested form XObjects counted with what they draw)
+    max_pdf_objects: int = Field(default=200_000, ge=1)
     max_pages: int = 10
     min_side_px: int = 16
 
@@ -63,6 +67,8 @@ class Settings(BaseSettings):
 
     # local runner
     workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
+    # RLIMIT_DATA of each scanning worker (docs/performance.md "Hostile inputs"); 0 = no cap
+    worker_memory_limit_mb: int = Field(default=1536, ge=0)
 
     # API
     api_keys: str = ""  # "tenantA:keyA,tenantB:keyB"
@@ -76,6 +82,17 @@ class Settings(BaseSettings):
     jwt_audience: str = ""
     jwt_jwks_url: str = ""  # defaults to <issuer>/.well-known/jwks.json
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
+
+    # HTTP server (`receiptflow serve`; docs/api.md "Limits and timeouts")
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request line + headers, per request
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)  # longest gap between body bytes
+    http_min_body_bytes_per_second: float = Field(default=1024.0, ge=0)  # average, once past the timeout
+    http_keepalive_seconds: int = Field(default=5, ge=1)  # idle keep-alive connection
+    http_max_connections: int = Field(default=256, ge=1)  # open HTTP connections; more are closed at once
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)  # request line + headers
+    max_request_bytes: int = Field(default=256 * 1024 * 1024, ge=1)  # one multipart upload request
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1)  # any other request body
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)  # one WebSocket message from a client
 
     # AWS resources (set by the template's Globals)
     bucket_name: str = ""

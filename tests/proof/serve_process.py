@@ -41,16 +41,26 @@ class ServeProcess:
 
 
 @contextmanager
-def serve(data_dir: Path, workers: int = 2, **env: str) -> Iterator[ServeProcess]:
-    """Start ``receiptflow serve`` and wait until ``/health`` answers; stopped (SIGKILL) at the end."""
+def serve(
+    data_dir: Path,
+    workers: int = 2,
+    *,
+    log_level: str = "warning",
+    log_file: Path | None = None,
+    args: tuple[str, ...] = (),
+    **env: str,
+) -> Iterator[ServeProcess]:
+    """Start ``receiptflow serve`` and wait until ``/health`` answers; stopped (SIGKILL) at the end.
+    With ``log_file`` everything it prints (stdout and stderr) is appended there."""
     port = free_port()
     command = [sys.executable, "-m", "receiptflow", "serve", "--port", str(port)]
-    command += ["--data-dir", str(data_dir), "--workers", str(workers), "--log-level", "warning"]
+    command += ["--data-dir", str(data_dir), "--workers", str(workers), "--log-level", log_level, *args]
+    log = log_file.open("ab") if log_file is not None else None
     proc = subprocess.Popen(
         command,
         env=clean_env(RECEIPTFLOW_API_KEYS=f"{TENANT}:{API_KEY}", RECEIPTFLOW_PROVIDER="local", **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
         start_new_session=True,
     )
     server = ServeProcess(proc, f"http://127.0.0.1:{port}")
@@ -71,6 +81,8 @@ def serve(data_dir: Path, workers: int = 2, **env: str) -> Iterator[ServeProcess
     finally:
         if proc.poll() is None:
             server.kill9()
+        if log is not None:
+            log.close()
 
 
 def wait_batch(client: httpx.Client, batch_id: str, until: Any, timeout: float = 180.0) -> dict[str, Any]:

@@ -44,12 +44,30 @@ def load_api_keys(settings: Settings) -> dict[str, str]:
     return keys
 
 
+# A browser's WebSocket cannot set headers, but it can offer subprotocols:
+# ``new WebSocket(url, ["receiptflow.bearer", key])``. The server accepts with this name only, so the
+# key is never echoed back.
+WS_BEARER_PROTOCOL = "receiptflow.bearer"
+
+
+def offered_protocols(conn: HTTPConnection) -> list[str]:
+    """The subprotocols a WebSocket handshake offers (``Sec-WebSocket-Protocol``, in order)."""
+    values = conn.headers.getlist("sec-websocket-protocol")
+    return [p.strip() for value in values for p in value.split(",") if p.strip()]
+
+
 def bearer_token(conn: HTTPConnection, *, allow_query_token: bool) -> str | None:
-    """The ``Authorization: Bearer`` token, or ``?token=`` where browsers cannot set headers."""
+    """The caller's key: ``Authorization: Bearer``; on a WebSocket also the subprotocol pair
+    ``receiptflow.bearer, <key>``; where allowed (SSE, WebSocket) ``?token=`` as a last resort."""
     header = conn.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if conn.scope.get("type") == "websocket":
+        protocols = offered_protocols(conn)
+        if WS_BEARER_PROTOCOL in protocols:
+            at = protocols.index(WS_BEARER_PROTOCOL) + 1
+            return protocols[at] if at < len(protocols) else None
     if allow_query_token:
         return conn.query_params.get("token") or None
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from starlette.requests import HTTPConnection
 
 from receiptflow.api.services import ApiServices
@@ -34,15 +34,17 @@ def require_stream_tenant(request: Request, services: Services) -> str:
 
 
 Tenant = Annotated[str, Depends(require_tenant)]
+# Batch ids are server-made (uuid hex, ``scan-<hash>``): a longer path segment is refused with 422.
+BatchId = Annotated[str, Path(min_length=1, max_length=64)]
 StreamTenant = Annotated[str, Depends(require_stream_tenant)]
 
 
-def owned_batch(batch_id: str, tenant: Tenant, services: Services) -> Batch:
+def owned_batch(batch_id: BatchId, tenant: Tenant, services: Services) -> Batch:
     """The caller's batch; another tenant's id raises ``NotFoundError`` exactly like a missing one."""
     return services.store.get_batch(tenant, batch_id)
 
 
-def owned_stream_batch(batch_id: str, tenant: StreamTenant, services: Services) -> Batch:
+def owned_stream_batch(batch_id: BatchId, tenant: StreamTenant, services: Services) -> Batch:
     """``owned_batch`` for the event stream (query-token auth allowed)."""
     return services.store.get_batch(tenant, batch_id)
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
-from receiptflow.models import Event
+from receiptflow.models import Event, SnapshotEvent
 
 OVERFLOW_CLOSE_CODE: Final = 4008
 KEEPALIVE_SECONDS: Final = 15.0
@@ -82,8 +82,9 @@ async def sse_stream(
             sent_seq = max(sent_seq, event.seq)
             if event.type == "complete":
                 return
-        if first and first[-1].type == "snapshot" and first[-1].batch.status.terminal:
-            return
+        last = first[-1] if first else None
+        if isinstance(last, SnapshotEvent) and last.batch.status.terminal:
+            return  # a finished batch: nothing more will come
         while True:
             try:
                 item = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)

@@ -1,11 +1,12 @@
 """JSON Schema of the real-time events, generated from the pydantic models.
 
-``python -m receiptflow.api.schema [OUT]`` writes it (default ``docs/events.schema.json``);
-a test checks the committed file is up to date.
+``python -m receiptflow.api.schema`` writes it to ``docs/events.schema.json`` (``--out`` elsewhere);
+``--check`` exits 1 when that file is out of date, as a test does.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -37,10 +38,23 @@ def render() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the schema to ``argv[0]`` (default ``docs/events.schema.json``)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    out = Path(args[0]) if args else DEFAULT_OUT
-    out.write_text(render(), encoding="utf-8")
+    """Write the events schema to ``--out``, or ``--check`` that the file there is up to date."""
+    parser = argparse.ArgumentParser(
+        prog="python -m receiptflow.api.schema", description="JSON Schema of the real-time events."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"file to write (default {DEFAULT_OUT})"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when --out differs, write nothing")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            sys.stderr.write(f"{args.out} is out of date: run python -m receiptflow.api.schema\n")
+            return 1
+        return 0
+    args.out.write_text(text, encoding="utf-8")
     return 0
 
 

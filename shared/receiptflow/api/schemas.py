@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from receiptflow.models import Batch, BatchItem, BatchOptions, ScanResult
+
+# Hard bounds of the schema, checked before any work. Settings may set tighter limits
+# (``max_files_per_batch``), never looser ones: no client number sizes an allocation past these.
+MAX_FILES_PER_REQUEST = 100_000
+MAX_NAME_CHARS = 200
 
 
 class FileSpec(BaseModel):
@@ -17,15 +22,29 @@ class FileSpec(BaseModel):
 
 
 class BatchCreate(BaseModel):
-    """``POST /v1/batches``."""
+    """``POST /v1/batches``. Every number and list is bounded here."""
 
-    name: str = Field(default="", max_length=200)
-    expected_files: int | None = Field(default=None, ge=1)
-    files: list[FileSpec] | None = None
+    name: str = Field(default="", max_length=MAX_NAME_CHARS)
+    expected_files: int | None = Field(default=None, ge=1, le=MAX_FILES_PER_REQUEST)
+    files: list[FileSpec] | None = Field(default=None, max_length=MAX_FILES_PER_REQUEST)
     options: BatchOptions = Field(default_factory=BatchOptions)
 
+    @field_validator("options")
+    @classmethod
+    def _known_provider(cls, options: BatchOptions) -> BatchOptions:
+        from receiptflow.providers.factory import PROVIDER_NAMES
+
+        if options.provider is not None and options.provider not in PROVIDER_NAMES:
+            raise ValueError(f"unknown provider; choose one of {', '.join(PROVIDER_NAMES)}")
+        return options
+
+    @property
+    def announced(self) -> int:
+        """How many files the client announced (by list or by count), without building anything."""
+        return len(self.files) if self.files else (self.expected_files or 0)
+
     def file_specs(self) -> list[FileSpec]:
-        """The files announced, by list or by count."""
+        """The files announced, by list or by count. Check :attr:`announced` against the limits first."""
         if self.files:
             return list(self.files)
         return [FileSpec() for _ in range(self.expected_files or 0)]

@@ -1,34 +1,49 @@
 """``receiptflow scan PATH...``: scan files and folders into expense records, resumably.
 
-Folders are walked recursively (hidden folders such as ``.git`` skipped); every regular file in them is
-an item, dot-files included, its type decided by content, so a stray ``.txt`` or ``.DS_Store`` becomes an
-``unsupported_type`` row rather than vanishing. The batch id is a hash of the sorted
-absolute file paths, the provider and the cache mode, so running the same command again resumes the same
-batch (also after ``kill -9``): finished items come from the store, the rest are scanned. A new batch
-over files already seen (copies, other paths) is answered from the content-hash cache.
+Folders are walked recursively; every directory entry is an item or a counted skip (:func:`collect`).
+Every regular file is an item, dot-files included, its type decided by content, so a stray ``.txt`` or
+``.DS_Store`` becomes an ``unsupported_type`` row rather than vanishing; FIFOs, sockets, devices, dangling
+links, link loops, links leading out of the scanned folder and folders that cannot be listed are error
+rows (``not_a_regular_file``, ``dangling_symlink``, ``symlink_loop``, ``symlink_outside_root``,
+``folder_unreadable``); hidden folders such as ``.git`` and links to folders already walked are skipped,
+and the summary says how many. Names are printed as text (``receiptflow.cli.text.safe``).
+The batch id is a hash of the sorted absolute file paths, the provider and the cache mode, so running
+the same command again resumes the same batch (also after ``kill -9``): finished items come from the
+store, the rest are scanned. A new batch over files already seen (copies, other paths) is answered from
+the content-hash cache.
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
-rows), 130 after Ctrl-C, 2 on usage errors, 1 when the database stayed unavailable (rerun to resume).
+rows), 130 after Ctrl-C, 2 on usage errors (one ``error:`` line: bad ``--workers``, a path that does
+not exist, an ``--out`` that is a folder or cannot be written), 1 when the database stayed unavailable
+(rerun to resume).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import quote_from_bytes
 
+from receiptflow.cli.text import safe
+from receiptflow.errors import ReceiptflowError
+from receiptflow.intake.files import FS_BYTES_PREFIX, file_kind
 from receiptflow.providers.factory import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
     from receiptflow.models import Batch, BatchItem, Event
@@ -56,43 +71,156 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table, one summary line")
 
 
-def collect_files(paths: list[str]) -> list[Path]:
-    """Absolute regular files named by ``paths``; folders are walked, skipping hidden folders only.
+@dataclass
+class Collected:
+    """What a scan covers: every file to read, every entry that is an error row, and what was skipped.
 
-    ``FileNotFoundError`` names a path that does not exist."""
-    found: set[Path] = set()
+    ``files`` maps the path shown for an item to the path read (the same, or a symlink's target inside
+    the scanned folder); ``rejected`` maps a path to the typed error its row gets."""
+
+    files: dict[Path, Path] = field(default_factory=dict)
+    rejected: dict[Path, ReceiptflowError] = field(default_factory=dict)
+    hidden_folders: int = 0
+    linked_folders: int = 0
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every item's path, sorted: the files and the rejected entries."""
+        return sorted({*self.files, *self.rejected})
+
+    @property
+    def skipped(self) -> int:
+        """Entries deliberately not walked (hidden folders, links to folders already walked)."""
+        return self.hidden_folders + self.linked_folders
+
+
+def collect_files(paths: list[str]) -> list[Path]:
+    """Every item path named by ``paths`` (see :func:`collect`); ``FileNotFoundError`` names a path
+    that does not exist."""
+    return collect(paths).paths
+
+
+def collect(paths: list[str]) -> Collected:
+    """Walk ``paths``: every directory entry becomes an item, an error row, or a counted skip.
+
+    Folders are walked recursively, hidden folders (``.git``) skipped and counted. Regular files are
+    items. A symlink is followed only when its target stays inside the scanned folder: a link to a file
+    there is an item read through its target, a link to a folder there is skipped (its files are walked
+    where they live); links leading outside, dangling links and loops are error rows, and so are FIFOs,
+    sockets, devices and folders that cannot be listed. Paths named on the command line are taken as
+    given (a symlink named there is followed). ``FileNotFoundError`` names a path that does not exist."""
+    from receiptflow.errors import NotRegularFileError
+
+    found = Collected()
     for raw in paths:
         path = Path(raw).absolute()
-        if path.is_dir():
-            found.update(_walk(path))
-        elif path.is_file():
-            found.add(path)
-        else:
+        if not os.path.lexists(path):
             raise FileNotFoundError(raw)
-    return sorted(found)
+        try:
+            target = path.resolve(strict=True)
+            mode = target.stat().st_mode
+        except (OSError, RuntimeError) as e:
+            found.rejected[path] = _link_error(e, path)
+            continue
+        if stat.S_ISDIR(mode):
+            _walk(path, target, found)
+        elif stat.S_ISREG(mode):
+            found.files[path] = target
+        else:
+            found.rejected[path] = NotRegularFileError(f"{file_kind(mode)}, not a regular file")
+    return found
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            path = Path(dirpath) / name
-            if path.is_file():
-                yield path
+def _link_error(error: OSError | RuntimeError, path: Path) -> ReceiptflowError:
+    """The typed error of a path that cannot be resolved (``Path.resolve`` raises ``RuntimeError`` for
+    a symlink loop on Python 3.11, ``OSError(ELOOP)`` later)."""
+    from receiptflow.errors import DanglingSymlinkError, FileReadError, SymlinkLoopError
+
+    if isinstance(error, RuntimeError) or error.errno == errno.ELOOP:
+        return SymlinkLoopError("the symbolic link resolves to itself")
+    if isinstance(error, FileNotFoundError) and path.is_symlink():
+        return DanglingSymlinkError(
+            f"the symbolic link points to {os.readlink(path)!r}, which does not exist"
+        )
+    return FileReadError(error.strerror or str(error))
+
+
+def _walk(top: Path, root: Path, found: Collected) -> None:
+    """Walk ``top`` (iteratively: any depth) into ``found``; ``root`` is the resolved scanned folder."""
+    folders = [top]
+    while folders:
+        _walk_one(folders.pop(), root, found, folders)
+
+
+def _walk_one(folder: Path, root: Path, found: Collected, folders: list[Path]) -> None:
+    from receiptflow.errors import FolderUnreadableError, NotRegularFileError, SymlinkOutsideRootError
+
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as e:
+        found.rejected[folder] = FolderUnreadableError(f"the folder cannot be listed: {e.strerror or e}")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as e:
+            found.rejected[path] = _link_error(e, path)
+            continue
+        if stat.S_ISLNK(mode):
+            try:
+                target = path.resolve(strict=True)
+                mode = target.stat().st_mode
+            except (OSError, RuntimeError) as e:
+                found.rejected[path] = _link_error(e, path)
+                continue
+            if not target.is_relative_to(root):
+                found.rejected[path] = SymlinkOutsideRootError(
+                    "the symbolic link points outside the scanned folder; not followed"
+                )
+            elif stat.S_ISDIR(mode):
+                found.linked_folders += 1
+            elif stat.S_ISREG(mode):
+                found.files[path] = target
+            else:
+                found.rejected[path] = NotRegularFileError(f"links to {file_kind(mode)}, not a regular file")
+        elif stat.S_ISDIR(mode):
+            if entry.name.startswith("."):
+                found.hidden_folders += 1
+            else:
+                folders.append(path)
+        elif stat.S_ISREG(mode):
+            found.files[path] = path
+        else:
+            found.rejected[path] = NotRegularFileError(f"{file_kind(mode)}, not a regular file")
 
 
 def batch_id_for(files: list[Path], provider: str, use_cache: bool = True) -> str:
     """Stable id of a scan over exactly these files with this provider and cache mode."""
     mode = "cache" if use_cache else "no-cache"
-    digest = hashlib.sha256("\n".join([provider, mode, *map(str, files)]).encode()).hexdigest()
-    return f"scan-{digest[:20]}"
+    text = b"\n".join([provider.encode(), mode.encode(), *map(os.fsencode, files)])
+    return f"scan-{hashlib.sha256(text).hexdigest()[:20]}"
+
+
+def blob_key_for(path: Path) -> str:
+    """An item's blob key for a file: its absolute path, or (for a name that is not valid UTF-8, which
+    text storage cannot hold) its bytes percent-encoded after ``fs:`` (see ``read_source``)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return FS_BYTES_PREFIX + quote_from_bytes(os.fsencode(path), safe="/")
+    return text
 
 
 def _display(path: Path) -> str:
+    """The item's source label: the path relative to the working folder, control characters and
+    undecodable bytes written as escapes."""
     try:
-        return str(path.relative_to(Path.cwd()))
+        return safe(str(path.relative_to(Path.cwd())))
     except ValueError:
-        return str(path)
+        return safe(str(path))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -108,32 +236,51 @@ def _settings(args: argparse.Namespace) -> Settings:
     return get_settings().model_copy(update=update)
 
 
-def ensure_batch(store: SqliteBatchStore, files: list[Path], settings: Settings, use_cache: bool) -> Batch:
-    """The batch for these files: created with its items on the first run, found on later runs."""
+def ensure_batch(
+    store: SqliteBatchStore,
+    files: list[Path] | Collected,
+    settings: Settings,
+    use_cache: bool,
+) -> Batch:
+    """The batch for these paths: created with its items on the first run, found on later runs.
+
+    Each rejected entry (a FIFO, a dangling link, ...) is an item finished at once with its typed error,
+    so every entry of the folder has its row."""
     from receiptflow.errors import ConflictError, NotFoundError
     from receiptflow.models import Batch, BatchItem, BatchOptions
+    from receiptflow.pipeline import error_result
 
-    batch_id = batch_id_for(files, settings.provider, use_cache)
+    collected = files if isinstance(files, Collected) else Collected(files={p: p for p in files})
+    paths = collected.paths
+    batch_id = batch_id_for(paths, settings.provider, use_cache)
     try:
         batch = store.get_batch("local", batch_id)
     except NotFoundError:
         batch = Batch(
             batch_id=batch_id,
             name="scan",
-            expected_files=len(files),
+            expected_files=len(paths),
             options=BatchOptions(provider=settings.provider, use_cache=use_cache),
         )
         try:
             store.create_batch(batch)
         except ConflictError:  # a concurrent run created it first
             pass
-    width = max(6, len(str(len(files))))
-    store.add_items(
-        [
-            BatchItem(batch_id=batch_id, item_id=f"{i:0{width}d}", source=_display(p), blob_key=str(p))
-            for i, p in enumerate(files)
-        ]
-    )
+    width = max(6, len(str(len(paths))))
+    items = [
+        BatchItem(
+            batch_id=batch_id,
+            item_id=f"{i:0{width}d}",
+            source=_display(p),
+            blob_key=blob_key_for(collected.files.get(p, p)),
+        )
+        for i, p in enumerate(paths)
+    ]
+    store.add_items(items)
+    for item, path in zip(items, paths, strict=True):
+        rejected = collected.rejected.get(path)
+        if rejected is not None:  # False when a previous run already recorded it
+            store.finish_item(batch_id, item.item_id, error_result(rejected, item.source, None))
     return store.get_batch("local", batch_id)
 
 
@@ -162,9 +309,31 @@ def write_out(target: str, items: list[BatchItem]) -> None:
     out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fp:
-        write(fp)
-    os.replace(tmp, out)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="", errors="surrogateescape") as fp:
+            write(fp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_out(target: str) -> str | None:
+    """Why ``--out target`` cannot be written (checked before the scan), or None when it can."""
+    if target == "-":
+        return None
+    out = Path(target)
+    if out.is_dir():
+        return f"--out {safe(target)} is a folder; name a file"
+    if out.exists() and not os.access(out, os.W_OK):
+        return f"--out {safe(target)} is not writable"
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"--out {safe(target)}: {safe(str(parent))} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"--out {safe(target)}: cannot write in {safe(str(parent))}"
+    return None
 
 
 def _install_sigint(stop: threading.Event, console: Console) -> None:
@@ -176,7 +345,7 @@ def _install_sigint(stop: threading.Event, console: Console) -> None:
             sys.stderr.flush()
             os._exit(EXIT_INTERRUPTED)
         stop.set()
-        console.print("stopping: finishing the images in flight (Ctrl-C again to quit now)")
+        console.print("stopping: finishing the images in flight (Ctrl-C again to quit now)", markup=False)
 
     signal.signal(signal.SIGINT, handler)
 
@@ -185,23 +354,33 @@ def run(args: argparse.Namespace) -> int:
     """Scan, write ``--out``, print the summary; returns the exit code."""
     from rich.console import Console
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, highlight=False, emoji=False)
     if args.workers is not None and args.workers < 1:
-        err.print("[red]error:[/] --workers must be at least 1")
-        return EXIT_USAGE
+        return usage_error(err, "--workers must be at least 1")
+    if args.out and (problem := check_out(args.out)):
+        return usage_error(err, problem)
     try:
-        files = collect_files(args.paths)
+        collected = collect(args.paths)
     except FileNotFoundError as e:
-        err.print(f"[red]error:[/] no such file or folder: {e}")
-        return EXIT_USAGE
-    if not files:
-        err.print("[red]error:[/] no files to scan")
-        return EXIT_USAGE
-    return _scan(args, files, err)
+        return usage_error(err, f"no such file or folder: {safe(str(e))}")
+    except OSError as e:
+        return usage_error(err, f"cannot read {safe(str(e.filename or ''))}: {e.strerror or e}")
+    if not collected.paths:
+        return usage_error(err, "no files to scan")
+    return _scan(args, collected, err)
 
 
-def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
+def usage_error(console: Console, message: str) -> int:
+    """Print one ``error:`` line (``message`` is text, never markup) and return the usage exit code."""
+    from rich.text import Text
+
+    console.print(Text.assemble(("error:", "red"), " ", safe(message)), soft_wrap=True)
+    return EXIT_USAGE
+
+
+def _scan(args: argparse.Namespace, collected: Collected, err: Console) -> int:
     from rich.console import Console
+    from rich.text import Text
 
     from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
     from receiptflow.adapters.embedded.cache import SqliteResultCache
@@ -214,7 +393,7 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
     db_path = default_db_path(settings)
     store = SqliteBatchStore(db_path)
     cache = SqliteResultCache(db_path) if settings.cache_enabled else None
-    batch = ensure_batch(store, files, settings, use_cache=not args.no_cache)
+    batch = ensure_batch(store, collected, settings, use_cache=not args.no_cache)
     hub = EventHub(history_size=1)
     stop = threading.Event()
     _install_sigint(stop, err)
@@ -225,7 +404,7 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
         with view, LocalRunner(store, cache, hub, settings, settings.provider) as runner:
             final = runner.run_batch(batch.batch_id, stop=stop)
     except StoreUnavailableError as e:  # results so far are kept; the same command resumes
-        err.print(f"[red]error:[/] {e.message}; run the same command again to resume")
+        err.print(Text(f"error: {safe(e.message)}; run the same command again to resume", style="red"))
         return EXIT_FAILED
     finally:
         unsubscribe()
@@ -233,10 +412,21 @@ def _scan(args: argparse.Namespace, files: list[Path], err: Console) -> int:
 
     items = list(all_items(store, batch.batch_id))
     if args.out:
-        write_out(args.out, items)
-    table_console = err if args.out == "-" else Console()
+        try:
+            write_out(args.out, items)
+        except OSError as e:
+            return usage_error(err, f"cannot write --out {args.out}: {e.strerror or e}")
+    table_console = err if args.out == "-" else Console(highlight=False, emoji=False)
     quiet = args.quiet or len(items) > TABLE_ROWS_MAX
-    print_summary(table_console, final, items, quiet=quiet, duration_s=view.duration_s, rate=view.rate)
+    print_summary(
+        table_console,
+        final,
+        items,
+        quiet=quiet,
+        duration_s=view.duration_s,
+        rate=view.rate,
+        skipped=collected.skipped,
+    )
     return EXIT_INTERRUPTED if stop.is_set() else EXIT_OK
 
 
@@ -314,15 +504,24 @@ def short_sources(sources: list[str]) -> list[str]:
 
 
 def print_summary(
-    console: Console, batch: Batch, items: list[BatchItem], *, quiet: bool, duration_s: float, rate: float
+    console: Console,
+    batch: Batch,
+    items: list[BatchItem],
+    *,
+    quiet: bool,
+    duration_s: float,
+    rate: float,
+    skipped: int = 0,
 ) -> None:
-    """Per-item rows (unless ``quiet``) and a totals line."""
+    """Per-item rows (unless ``quiet``) and a totals line. Every name and value is printed as text:
+    never parsed as markup, control characters shown as escapes."""
     from rich.table import Table
+    from rich.text import Text
 
     from receiptflow.export import item_result
 
     if not quiet:
-        table = Table(title=f"batch {batch.batch_id}")
+        table = Table(title=Text(f"batch {safe(batch.batch_id)}"))
         table.add_column("source", overflow="fold", ratio=3)
         table.add_column("status", no_wrap=True)
         table.add_column("vendor", overflow="fold", ratio=3)
@@ -333,20 +532,30 @@ def print_summary(
             result = item_result(item)
             receipt = result.receipt
             if result.error is not None:
-                status = f"[red]{result.error.code}"
+                status = _text(result.error.code, "red")
             else:
-                status = result.status.value + (" (cached)" if result.cached else "")
+                status = _text(result.status.value + (" (cached)" if result.cached else ""))
             table.add_row(
-                source,
+                _text(source),
                 status,
-                (receipt.vendor_name.value or "") if receipt else "",
-                str(receipt.date.value or "") if receipt else "",
-                str(receipt.total.value or "") if receipt else "",
+                _text((receipt.vendor_name.value or "") if receipt else ""),
+                _text(str(receipt.date.value or "") if receipt else ""),
+                _text(str(receipt.total.value or "") if receipt else ""),
             )
         console.print(table)
     c = batch.counts
     speed = f", {rate:.2f} images/s" if rate > 0 else ""
+    skips = f"; {skipped} skipped (hidden folders, links to folders already walked)" if skipped else ""
     console.print(
-        f"{c.total} images: {c.succeeded} ok, {c.failed} failed, {c.cancelled} cancelled, "
-        f"{c.cached} from cache; status {batch.status.value} in {duration_s:.1f} s{speed}"
+        Text(
+            f"{c.total} images: {c.succeeded} ok, {c.failed} failed, {c.cancelled} cancelled, "
+            f"{c.cached} from cache; status {batch.status.value} in {duration_s:.1f} s{speed}{skips}"
+        ),
+        soft_wrap=True,
     )
+
+
+def _text(value: str, style: str = "") -> Text:
+    from rich.text import Text
+
+    return Text(safe(value), style=style)

@@ -7,13 +7,14 @@ bounded (at most ``settings.max_pages`` pages, each no larger than ``settings.ma
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from receiptflow.document import PageImage
 from receiptflow.errors import (
     CorruptImageError,
     EmptyDocumentError,
     EncryptedDocumentError,
+    ResourceLimitError,
     TooManyPagesError,
     TooSmallError,
 )
@@ -62,12 +63,40 @@ def pdf_pages(data: bytes, settings: Settings) -> tuple[PageImage, ...]:
             document.close()
 
 
+def count_page_objects(page: pdfium.PdfPage, limit: int) -> int:
+    """Objects a loaded page draws, form XObjects counted with everything they draw (forms nested in
+    forms fan out: a few KB of PDF can draw millions of objects). Stops counting past ``limit``, so the
+    count costs at most ``limit`` steps; rendering would cost as much again per object."""
+    import pypdfium2 as pdfium
+
+    raw = pdfium.raw
+    total = 0
+    containers: list[tuple[Any, bool]] = [(page.raw, False)]  # (handle, is a form object)
+    while containers and total <= limit:
+        handle, is_form = containers.pop()
+        count = raw.FPDFFormObj_CountObjects(handle) if is_form else raw.FPDFPage_CountObjects(handle)
+        total += max(int(count), 0)
+        for i in range(max(int(count), 0)):
+            if total > limit:
+                break
+            obj = raw.FPDFFormObj_GetObject(handle, i) if is_form else raw.FPDFPage_GetObject(handle, i)
+            if raw.FPDFPageObj_GetType(obj) == raw.FPDF_PAGEOBJ_FORM:
+                containers.append((obj, True))
+    return total
+
+
 def _render(document: pdfium.PdfDocument, index: int, settings: Settings) -> PageImage:
     import pypdfium2 as pdfium
 
     try:
         page = document[index]
         try:
+            drawn = count_page_objects(page, settings.max_pdf_objects)
+            if drawn > settings.max_pdf_objects:
+                raise ResourceLimitError(
+                    f"page {index + 1} of the PDF draws more than {settings.max_pdf_objects:,} objects "
+                    "(nested forms); the limit is max_pdf_objects"
+                )
             width_pt, height_pt = page.get_size()
             scale = render_scale(width_pt, height_pt, settings.max_side_px)
             bitmap = page.render(scale=scale)

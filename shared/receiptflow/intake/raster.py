@@ -28,9 +28,22 @@ from PIL import (
 )
 
 from receiptflow.document import PageImage
-from receiptflow.errors import CorruptImageError, TooManyPagesError, TooManyPixelsError, TooSmallError
+from receiptflow.errors import (
+    CorruptImageError,
+    ResourceLimitError,
+    TooManyPagesError,
+    TooManyPixelsError,
+    TooSmallError,
+)
 from receiptflow.intake.encode import encode_page
+from receiptflow.intake.jpeg import missing_image_data
 from receiptflow.settings import Settings
+
+MB = 1024 * 1024
+# Bytes per pixel of Pillow's decoded image by mode (RGB is stored as 4 bytes a pixel).
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# Modes that cannot be reduced as they are: converted at full size first (to 4-byte RGB(A) or "I").
+_CONVERTED_FIRST = frozenset({"1", "P", "PA", "I;16", "I;16L", "I;16B", "I;16N"})
 
 # What Pillow and its plugins raise on malformed input (never a bare ``Exception``).
 DECODE_ERRORS: tuple[type[BaseException], ...] = (
@@ -81,6 +94,8 @@ def _decoding(source_type: str) -> Iterator[None]:
         yield
     except Image.DecompressionBombError as e:
         raise TooManyPixelsError(f"{source_type} image exceeds the pixel limit: {e}") from e
+    except MemoryError as e:  # the worker's memory cap (worker_limits) was reached
+        raise ResourceLimitError(f"decoding the {source_type} image ran out of its memory budget") from e
     except DECODE_ERRORS as e:
         raise CorruptImageError(f"{source_type} image cannot be decoded: {e}") from e
 
@@ -104,6 +119,48 @@ def _check_size(size: tuple[int, int], source_type: str, settings: Settings) -> 
         raise TooManyPixelsError(f"{width}x{height} is {width * height:,} pixels; the limit is {limit:,}")
     if min(width, height) < settings.min_side_px:
         raise TooSmallError(f"{width}x{height} is smaller than {settings.min_side_px} px on a side")
+
+
+def decode_bytes(image: ImageFile.ImageFile, source_type: str, settings: Settings) -> int:
+    """Estimated peak bytes of decoding and normalising one frame, judged before any pixel is decoded.
+
+    The factors were measured (VmHWM of decoding generated images; docs/performance.md "Hostile
+    inputs"): baseline JPEGs decode at a reduced DCT scale (``draft``) with about 2 bytes a pixel of
+    working memory; progressive ones also hold every DCT coefficient (2 bytes each, at each component's
+    resolution). Other formats decode at full size (Pillow keeps RGB in 4 bytes a pixel), plus about
+    1 byte a pixel of overhead; palette, 1-bit and 16-bit images are converted at full size before they
+    can be reduced (+4), alpha is premultiplied in a full-size copy when reduced (+4), and WebP
+    decodes through two buffers of its own (+8)."""
+    width, height = image.size
+    pixels = width * height
+    if source_type == "jpeg":
+        scale = max(1, min(8, max(image.size) // max(settings.max_side_px, 1)))
+        needed = pixels // (scale * scale) * 4 + 2 * pixels
+        if image.info.get("progressive"):
+            layers = getattr(image, "layer", None) or [(0, 1, 1, 0)]
+            h_max = max(int(h) for _, h, _, _ in layers)
+            v_max = max(int(v) for _, _, v, _ in layers)
+            needed += 2 * sum(pixels * int(h) * int(v) // (h_max * v_max) for _, h, v, _ in layers)
+        return needed
+    per_pixel = _MODE_BYTES.get(image.mode, 4) + 1
+    if image.mode in _CONVERTED_FIRST:
+        per_pixel += 4
+    if image.mode in _ALPHA_MODES or "transparency" in image.info or image.mode == "PA":
+        per_pixel += 4
+    if source_type == "webp":
+        per_pixel += 8
+    return pixels * per_pixel
+
+
+def _check_budget(image: ImageFile.ImageFile, source_type: str, settings: Settings) -> None:
+    needed = decode_bytes(image, source_type, settings)
+    budget = settings.max_decode_mb * MB
+    if needed > budget:
+        raise ResourceLimitError(
+            f"decoding this {image.width}x{image.height} {source_type} ({image.mode}) would take about "
+            f"{needed // MB:,} MiB; the per-item decode budget (max_decode_mb) is "
+            f"{settings.max_decode_mb:,} MiB"
+        )
 
 
 def _orientation(image: Image.Image) -> int:
@@ -176,11 +233,30 @@ def _normalise_frame(image: ImageFile.ImageFile, source_type: str, settings: Set
             factor = target / max(image.size)
             image.draft(image.mode, (math.ceil(image.width * factor), math.ceil(image.height * factor)))
         image.load()
-        upright = ImageOps.exif_transpose(image) if _orientation(image) != 1 else image
+        orientation = _orientation(image)
+        small = _reduced(image, target)  # shrink first, so conversions never copy a huge image
+        upright = ImageOps.exif_transpose(small) if orientation != 1 else small
         rgb = to_rgb(upright)
     if max(rgb.size) > target:
         rgb.thumbnail((target, target), Image.Resampling.LANCZOS)
     return encode_page(rgb)
+
+
+def _reduced(image: Image.Image, target: int) -> Image.Image:
+    """``image`` shrunk by a whole factor (box average) to no less than ``target`` on its longest side;
+    palette, 1-bit and 16-bit images are converted first, since they cannot be reduced as they are."""
+    factor = max(image.size) // target
+    if factor < 2:
+        return image
+    if image.mode in ("1", "P", "PA"):
+        transparent = "transparency" in image.info or image.mode == "PA"
+        image = image.convert("RGBA" if transparent else "RGB")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    try:
+        return image.reduce(factor)
+    except ValueError:  # a mode Pillow cannot reduce: keep it, the later steps still work
+        return image
 
 
 def raster_pages(data: bytes, source_type: str, settings: Settings) -> tuple[PageImage, ...]:
@@ -191,6 +267,9 @@ def raster_pages(data: bytes, source_type: str, settings: Settings) -> tuple[Pag
         if frames > settings.max_pages:
             raise TooManyPagesError(f"{frames} pages; the limit is {settings.max_pages}")
         _check_size(image.size, source_type, settings)
+        _check_budget(image, source_type, settings)
+        if source_type == "jpeg" and (missing := missing_image_data(data)):
+            raise CorruptImageError(missing)
         if source_type == "png":
             _verify_png(data)
         if frames == 1 and _passes_through(image, data, source_type, settings):
@@ -201,5 +280,6 @@ def raster_pages(data: bytes, source_type: str, settings: Settings) -> tuple[Pag
                 with _decoding(source_type):
                     image.seek(index)
                 _check_size(image.size, source_type, settings)
+                _check_budget(image, source_type, settings)
             pages.append(_normalise_frame(image, source_type, settings))
         return tuple(pages)

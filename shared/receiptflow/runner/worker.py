@@ -7,28 +7,24 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from receiptflow.errors import FileReadError, NotFoundError, ReceiptflowError, TooLargeError
+from receiptflow.adapters.embedded.worker_limits import apply_worker_limits
+from receiptflow.errors import FileReadError, NotFoundError, ReceiptflowError
+from receiptflow.intake.files import path_from_key, read_regular_file
 from receiptflow.pipeline import Scanner, error_result, sha256_hex
 from receiptflow.ports import BlobStore, ResultCache
 from receiptflow.settings import Settings
 
 
 def read_source(key: str | None, source: str, blobs: BlobStore | None, max_bytes: int) -> bytes:
-    """Bytes named by ``key``: an absolute file path, else a key in ``blobs``. A missing or unreadable
-    file is ``FileReadError``; a file over ``max_bytes`` is ``TooLargeError`` without reading it."""
+    """Bytes named by ``key``: a file path (``path_from_key``; only a regular file is read, without
+    blocking: ``read_regular_file``), else a key in ``blobs``. A missing or unreadable file is
+    ``FileReadError``; a file over ``max_bytes`` is ``TooLargeError`` without reading it."""
     if not key:
         raise FileReadError(f"{source}: item has no blob key")
-    path = Path(key)
-    if path.is_absolute():
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise TooLargeError(f"{size} bytes is over the {max_bytes} byte limit")
-            return path.read_bytes()
-        except OSError as e:
-            raise FileReadError(f"{source}: {e.strerror or e}") from e
+    path = path_from_key(key)
+    if path is not None:
+        return read_regular_file(path, source, max_bytes)
     if blobs is None:
         raise FileReadError(f"{source}: no blob store for key {key!r}")
     try:
@@ -63,6 +59,7 @@ def init_worker(settings: Settings, cache: ResultCache | None, blobs: BlobStore 
     """Process initializer: ignore Ctrl-C (the main process decides when to stop) and keep the
     settings, cache and blob store (all picklable) for the scanners built on first use."""
     global _state
+    apply_worker_limits(settings)  # exit with the parent, memory cap
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _state = _WorkerState(settings=settings, cache=cache, blobs=blobs)

@@ -9,7 +9,7 @@ import uuid
 import weakref
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from receiptflow.api.deps import OwnedBatch, Services, Tenant
 from receiptflow.api.schemas import BatchCreate, BatchCreated, BatchView, UploadAccepted
@@ -53,9 +53,9 @@ def clean_source(name: str | None, fallback: str) -> str:
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_batch(body: BatchCreate, request: Request, tenant: Tenant, services: Services) -> BatchCreated:
     """Create a batch; returns it with the upload targets for its files."""
-    specs = body.file_specs()
-    if len(specs) > services.settings.max_files_per_batch:
+    if body.announced > services.settings.max_files_per_batch:  # before anything is built for them
         raise LimitExceededError(f"at most {services.settings.max_files_per_batch} files per batch")
+    specs = body.file_specs()
     batch = Batch(
         batch_id=uuid.uuid4().hex,
         tenant_id=tenant,
@@ -70,9 +70,11 @@ def create_batch(body: BatchCreate, request: Request, tenant: Tenant, services: 
 
 
 @router.get("")
-def list_batches(tenant: Tenant, services: Services, limit: int = 50) -> list[BatchView]:
-    """The caller's batches, newest first."""
-    return [batch_view(b) for b in services.store.list_batches(tenant, limit=max(1, min(limit, 200)))]
+def list_batches(
+    tenant: Tenant, services: Services, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[BatchView]:
+    """The caller's batches, newest first (``limit`` 1..200)."""
+    return [batch_view(b) for b in services.store.list_batches(tenant, limit=limit)]
 
 
 @router.get("/{batch_id}")

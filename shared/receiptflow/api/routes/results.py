@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,11 +11,15 @@ from fastapi.responses import Response
 
 from receiptflow.api.deps import OwnedBatch, Services
 from receiptflow.api.schemas import ResultsPage
+from receiptflow.errors import InvalidRequestError
 from receiptflow.export import items_to_csv
 from receiptflow.models import ItemStatus
 from receiptflow.paging import iter_items
 
 router = APIRouter(prefix="/v1/batches/{batch_id}", tags=["results"])
+
+# Item ids are zero-padded decimal numbers; a cursor is one of them.
+CURSOR_PATTERN = re.compile(r"[0-9]{1,20}")
 
 
 class ResultsFormat(StrEnum):
@@ -31,14 +36,16 @@ def get_results(
     batch: OwnedBatch,
     services: Services,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="next_cursor of the previous page")
+        str | None, Query(description="next_cursor of the previous page (400 when malformed)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     status: ItemStatus | None = None,
     format: ResultsFormat = ResultsFormat.JSON,
 ) -> ResultsPage | Response:
     """Items in upload order with their results and corrections. ``?format=csv`` exports every item
-    (corrected values win; ``corrected_fields`` says which)."""
+    (corrected values win; ``corrected_fields`` says which). A malformed ``cursor`` is 400."""
+    if cursor is not None and not CURSOR_PATTERN.fullmatch(cursor):
+        raise InvalidRequestError("cursor must be the next_cursor of a previous page")
     if format is ResultsFormat.CSV:
         csv_text = items_to_csv(iter_items(services.store, batch.batch_id, status))
         filename = f"receiptflow-{batch.batch_id}.csv"
