@@ -1,16 +1,27 @@
-"""Build the extractor's learned artefacts from the TRAINING split of the shared SROIE data only.
+"""Build the extractor's learned artefacts from the DEVELOPMENT folds of the shared data only.
 
-1. ``shared/receiptflow/extract/lexicon.json``: word counts of the training receipts' company names
-   and addresses (the extractor repairs OCR slips in address text against it).
-2. ``shared/receiptflow/extract/calibration.json``: per-field logistic weights that turn the
-   extractor's evidence into a calibrated confidence, fitted on the training images read end to end
-   by the local OCR engine, as scanned and in two other readings (downscaled + JPEG; rotated +
-   blurred), and on the text lines of the training receipts without images. The OCR output is cached
-   beside ``--ocr-cache`` so reruns take seconds (first run about 4 minutes on 2 cores).
+Protocol (docs/accuracy.md): fold(set, key) = sha256("receiptflow-fold:{set}:{key}") % 5; folds 0-3 are
+for development, fold 4 is held out, and so is the SROIE validation split. Nothing here reads a held-out
+receipt. Artefacts, all in ``shared/receiptflow/extract/``:
 
-Validation keys (``receiptflow.evaluation.split``) are excluded from both.
+1. ``lexicon.json``: word counts of the SROIE development receipts' company names and addresses.
+2. ``total_ranker.json``: gradient-boosted trees that rank a receipt's amounts as the total
+   (``extract/total_ranker.py``), fitted on every development receipt of both sets (SROIE and
+   WildReceipt), read from their labelled text lines and from OCR, each also in its other-language
+   variants (``tools/receipt_variants.py``: cue words in another language with decimal commas, and
+   all words made up). Exported as plain JSON: no learning library at run time.
+3. ``calibration.json``: per-field logistic weights turning the extractor's evidence into a calibrated
+   confidence. Company and address: SROIE OCR readings (scans, downscaled + JPEG, rotated + blurred);
+   date: also the SROIE text lines; total: every reading, text line and variant of both sets, with the
+   ranker of the other development folds (out of fold), so the confidence is fitted on rankings made
+   without the receipt's own label.
 
-    .venv/bin/python tools/train_extractor.py [--data ../shared/data/sroie-train] [--ocr-cache PATH]
+OCR output is cached per image under ``--ocr-dir`` (``<dir>/<set>[-<reading>]/<key>.json``, the layout
+of the shared OCR cache; missing files are computed with 2 processes and written there). The engine's
+fingerprint is kept in ``<dir>/engine.json``; a directory written by another engine configuration is
+refused.
+
+    .venv/bin/python -m tools.train_extractor [--data-dir ../shared/data] [--ocr-dir DIR]
 """
 
 from __future__ import annotations
@@ -22,47 +33,74 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from receiptflow.document import PageImage
-from receiptflow.evaluation.dataset import image_keys
-from receiptflow.evaluation.scoring import field_matches, predictions
-from receiptflow.evaluation.split import select_keys
+from receiptflow.evaluation.scoring import field_matches, parse_total, predictions
+from receiptflow.evaluation.split import validation_keys
 from receiptflow.extract.confidence import FEATURES, known_share
 from receiptflow.ocr import engine as ocr_engine
 from receiptflow.ocr.engine import OcrEngine, engine_params
 from receiptflow.ocr.lines import OcrLine
 
+from tools import receipt_variants
+
 PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "receiptflow" / "extract"
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sroie-train"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_OCR_DIR = Path("/tmp/receiptflow-train-ocr")
+DATASETS = {"sroie": "sroie-train", "wild": "wildreceipt-dev"}
 WORD = re.compile(r"[A-Z][A-Z']+")
 MIN_COUNT = 2
+FOLDS = 5
+HELD_OUT_FOLD = 4
+# Other readings of the SROIE development scans: the same labels under other OCR noise. Calibration
+# learns from their errors too (the clean scans leave too few wrong fields to fit on).
+READINGS = {"sroie": ("scan", "small", "rotated"), "wild": ("scan",)}
+RANKER = {"n_estimators": 100, "max_depth": 3, "subsample": 0.8, "learning_rate": 0.1, "random_state": 0}
 
 
-def training_keys(root: Path) -> list[str]:
-    """Keys of the training split (every labelled key except the validation ones)."""
-    return select_keys([p.stem for p in (root / "gt").glob("*.json")], image_keys(root), "train")
+def fold(dataset: str, key: str) -> int:
+    """The protocol's fold (0-4) of ``key`` in ``dataset`` ("sroie" or "wild")."""
+    return int(hashlib.sha256(f"receiptflow-fold:{dataset}:{key}".encode()).hexdigest(), 16) % FOLDS
 
 
-def build_lexicon(root: Path, keys: list[str] | None = None) -> dict[str, int]:
-    """Word counts (upper case, seen at least ``MIN_COUNT`` times) over company names and addresses of
-    ``keys`` (default: the training split)."""
+def dev_keys(data_dir: Path, dataset: str) -> list[str]:
+    """Development keys of ``dataset``: not in fold 4 and (SROIE) not in the validation split."""
+    root = data_dir / DATASETS[dataset]
+    keys = sorted(p.stem for p in (root / "gt").glob("*.json"))
+    if dataset == "sroie":
+        val = validation_keys(p.stem for p in (root / "img").glob("*.jpg"))
+        keys = [k for k in keys if k not in val]
+    return [k for k in keys if fold(dataset, k) != HELD_OUT_FOLD]
+
+
+def truth_of(data_dir: Path, dataset: str, key: str) -> dict[str, Any]:
+    """The ground-truth JSON of one receipt."""
+    data: dict[str, Any] = json.loads(
+        (data_dir / DATASETS[dataset] / "gt" / f"{key}.json").read_text(encoding="utf-8")
+    )
+    return data
+
+
+def build_lexicon(data_dir: Path, keys: Sequence[str]) -> dict[str, int]:
+    """Word counts (upper case, seen at least ``MIN_COUNT`` times) over the company names and addresses
+    of the SROIE receipts ``keys``."""
     counts: Counter[str] = Counter()
-    for key in training_keys(root) if keys is None else keys:
-        data = json.loads((root / "gt" / f"{key}.json").read_text(encoding="utf-8"))
+    for key in keys:
+        data = truth_of(data_dir, "sroie", key)
         for field in ("company", "address"):
             counts.update(WORD.findall(str(data.get(field) or "").upper()))
     return {w: n for w, n in sorted(counts.items()) if n >= MIN_COUNT}
 
 
-_ENGINES: dict[str, OcrEngine] = {}
+# --- OCR of the development images, cached per file ---------------------------------------------
 
-# Other readings of the same training images: the same labels under other OCR noise. Calibration
-# learns from their errors too (the clean scans leave too few wrong fields to fit on).
-READINGS = ("scan", "small", "rotated")
+_ENGINES: dict[str, OcrEngine] = {}
 
 
 def _augment(data: bytes, reading: str) -> tuple[bytes, int, int]:
@@ -87,91 +125,252 @@ def _augment(data: bytes, reading: str) -> tuple[bytes, int, int]:
     return buf.getvalue(), rgb.width, rgb.height
 
 
-def _ocr_one(job: tuple[Path, str]) -> tuple[str, list[list[Any]]]:
-    """OCR one image, as ``reading`` sees it, with this worker process's engine."""
-    path, reading = job
+def _ocr_one(job: tuple[Path, str, Path]) -> None:
+    """OCR one image as ``reading`` sees it (through the real intake for scans) and write its cache file."""
+    path, reading, out = job
     engine = _ENGINES.setdefault("engine", OcrEngine(threads=1))
-    data, width, height = _augment(path.read_bytes(), reading)
-    lines = engine.read(PageImage(data=data, media_type="image/jpeg", width=width, height=height))
-    return path.stem, [[ln.text, list(ln.box), ln.confidence, ln.page, ln.angle] for ln in lines]
+    if reading == "scan":
+        from receiptflow.intake import load_document
+        from receiptflow.settings import Settings
+
+        doc = load_document(path.read_bytes(), settings=Settings())
+        pages = list(doc.pages)
+    else:
+        data, width, height = _augment(path.read_bytes(), reading)
+        pages = [PageImage(data=data, media_type="image/jpeg", width=width, height=height)]
+    lines = [ln for i, page in enumerate(pages) for ln in engine.read(page, page_index=i)]
+    record = {
+        "key": path.stem,
+        "pages": [[p.width, p.height] for p in pages],
+        "lines": [[ln.text, list(ln.box), ln.confidence, ln.page, ln.angle] for ln in lines],
+    }
+    out.write_text(json.dumps(record))
 
 
 def engine_fingerprint() -> str:
-    """What the cached OCR output depends on: the engine's parameters (model files by name) and code.
-    A cache written under another fingerprint is not reused."""
+    """What the cached OCR output depends on: the engine's parameters (model files by name) and code."""
     params = {k: Path(v).name if k.endswith("model_path") else v for k, v in engine_params().items()}
     code = hashlib.sha256(Path(ocr_engine.__file__).read_bytes()).hexdigest()[:16]
     return json.dumps({"params": params, "engine_code": code}, sort_keys=True)
 
 
-def ocr_training_images(root: Path, cache: Path, reading: str = "scan") -> dict[str, list[list[Any]]]:
-    """OCR lines of every training image as ``reading`` sees it, read from ``cache`` (when written by
-    the same engine configuration) or computed (2 processes) and saved there."""
+def ensure_ocr(data_dir: Path, ocr_dir: Path) -> None:
+    """Write the OCR cache file of every development image and reading that lacks one."""
+    stamp = ocr_dir / "engine.json"
     fingerprint = engine_fingerprint()
-    data: dict[str, Any] = json.loads(cache.read_text()) if cache.is_file() else {}
-    stored: dict[str, Any] = data.get("images", {}) if data.get("engine") == fingerprint else {}
-    images = image_keys(root)
-    wanted = [images[k] for k in training_keys(root) if k in images]
-    missing = [p for p in wanted if p.stem not in stored]
-    if missing:
-        print(f"OCR of {len(missing)} training images, reading {reading!r} (2 processes)...")
+    if stamp.is_file() and stamp.read_text() != fingerprint:
+        raise SystemExit(f"{ocr_dir} was written by another OCR engine configuration: use another --ocr-dir")
+    ocr_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+    jobs = []
+    for dataset, readings in READINGS.items():
+        images = data_dir / DATASETS[dataset] / "img"
+        for reading in readings:
+            folder = ocr_dir / (dataset if reading == "scan" else f"{dataset}-{reading}")
+            folder.mkdir(exist_ok=True)
+            for key in dev_keys(data_dir, dataset):
+                if (images / f"{key}.jpg").is_file() and not (folder / f"{key}.json").is_file():
+                    jobs.append((images / f"{key}.jpg", reading, folder / f"{key}.json"))
+    if jobs:
+        print(f"OCR of {len(jobs)} development images and readings (2 processes)...")
         with ProcessPoolExecutor(2) as pool:
-            for key, lines in pool.map(_ocr_one, [(p, reading) for p in missing]):
-                stored[key] = {"lines": lines}
-        cache.write_text(json.dumps({"engine": fingerprint, "images": stored}))
-    return {p.stem: stored[p.stem]["lines"] for p in wanted}
+            list(pool.map(_ocr_one, jobs, chunksize=4))
 
 
-def _lines(raw: list[list[Any]]) -> list[OcrLine]:
-    return [OcrLine(r[0], tuple(r[1]), r[2], *(r[3:5])) for r in raw]  # type: ignore[arg-type]
+# --- the development examples -------------------------------------------------------------------
 
 
-FOLDS = 5
+@dataclass(frozen=True)
+class Example:
+    """One reading of one development receipt."""
+
+    dataset: str
+    key: str
+    source: str  # "gt", "scan", "small", "rotated", each maybe "+foreign" / "+unknown"
+    lines: list[OcrLine]
+    truth: dict[str, Any]
+
+    @property
+    def fold(self) -> int:
+        return fold(self.dataset, self.key)
+
+    @property
+    def from_image(self) -> bool:
+        return not self.source.startswith("gt")
 
 
-def _fold(key: str) -> int:
-    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
+def _cached_lines(path: Path) -> list[OcrLine] | None:
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if "lines" not in data:
+        return None  # the image failed to read
+    return [OcrLine(r[0], (r[1][0], r[1][1], r[1][2], r[1][3]), r[2], r[3], r[4]) for r in data["lines"]]
 
 
-# Dates and totals rarely fail on the OCR'd training images, too rarely to learn from; their
-# calibration also uses the ground-truth text lines of the training receipts that have no image.
-# Vendor and address errors are mostly OCR errors, so they are calibrated on OCR output only.
-FIELDS_FROM_TEXT_LINES = ("date", "total")
+def examples(data_dir: Path, ocr_dir: Path, variants: Sequence[str] = ()) -> Iterator[Example]:
+    """Every development receipt from its text lines and from each OCR reading, then its variants."""
+    for dataset, readings in READINGS.items():
+        for key in dev_keys(data_dir, dataset):
+            truth = truth_of(data_dir, dataset, key)
+            found = []
+            if truth.get("lines"):
+                lines = [OcrLine(ln["text"], tuple(ln["bbox_xyxy"]), 1.0) for ln in truth["lines"]]  # type: ignore[arg-type]
+                found.append(("gt", lines))
+            for reading in readings:
+                folder = ocr_dir / (dataset if reading == "scan" else f"{dataset}-{reading}")
+                cached = _cached_lines(folder / f"{key}.json")
+                if cached is not None:
+                    found.append((reading, cached))
+            for source, lines in found:
+                yield Example(dataset, key, source, lines, truth)
+                for v in variants:
+                    yield Example(
+                        dataset, key, f"{source}+{v}", receipt_variants.variant(v, lines, key), truth
+                    )
 
 
-def _text_lines(root: Path, key: str) -> list[list[Any]]:
-    gt = json.loads((root / "gt" / f"{key}.json").read_text(encoding="utf-8"))
-    return [[ln["text"], ln["bbox_xyxy"], 1.0, 0, 0.0] for ln in gt.get("lines", [])]
+def truth_totals(truth: dict[str, Any]) -> list[Decimal]:
+    """Every amount the ground truth accepts as the total."""
+    raw = truth.get("totals") or ([truth["total"]] if truth.get("total") else [])
+    return [v for v in (parse_total(str(t)) for t in raw) if v is not None]
+
+
+# --- the total ranker ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One receipt's total candidates: feature rows, which are right, and whether the rules were."""
+
+    example: Example
+    xs: list[list[float]]
+    ys: list[int]
+    rule_right: bool
+
+
+def rankings(exs: Sequence[Example]) -> list[Ranking]:
+    """The candidates of every example that has a labelled total (rules alone, no ranker)."""
+    from receiptflow.extract import total_ranker
+    from receiptflow.extract.extractor import read_totals
+
+    out = []
+    with total_ranker.use_model(None):
+        for ex in exs:
+            truths = truth_totals(ex.truth)
+            if not truths:
+                continue
+            totals = read_totals(ex.lines)
+            xs = [[c.features[f] for f in total_ranker.FEATURES] for c in totals.candidates]
+            ys = [int(c.value in truths) for c in totals.candidates]
+            rule = totals.total is not None and totals.total.amount.value in truths
+            out.append(Ranking(ex, xs, ys, rule))
+    return out
+
+
+def fit_ranker(data: Sequence[Ranking]) -> Any:
+    """Gradient-boosted trees over the candidates of ``data``, exported as a ``total_ranker.Model``."""
+    from receiptflow.extract.total_ranker import FEATURES, Model
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    xs = [x for r in data for x in r.xs]
+    ys = [y for r in data for y in r.ys]
+    gb = GradientBoostingClassifier(**RANKER).fit(xs, ys)  # type: ignore[arg-type]
+    trees = []
+    for est in gb.estimators_[:, 0]:
+        t = est.tree_
+        trees.append(
+            tuple(
+                (
+                    int(t.feature[i]) if t.children_left[i] >= 0 else -1,
+                    float(t.threshold[i]),
+                    int(t.children_left[i]),
+                    int(t.children_right[i]),
+                    float(t.value[i][0][0]),
+                )
+                for i in range(t.node_count)
+            )
+        )
+    rate = float(gb.learning_rate)
+    partial = Model(FEATURES, 0.0, rate, tuple(trees))
+    init = float(gb.decision_function([xs[0]])[0]) - partial.raw(dict(zip(FEATURES, xs[0], strict=True)))
+    return Model(FEATURES, init, rate, tuple(trees))
+
+
+def report_ranker(data: Sequence[Ranking], models: dict[int, Any]) -> dict[str, dict[str, float]]:
+    """Out-of-fold total accuracy per source (rules alone vs the ranker of the other folds)."""
+    from receiptflow.extract.total_ranker import FEATURES
+
+    counts: dict[str, list[int]] = {}
+    for r in data:
+        name = f"{r.example.dataset}/{r.example.source}"
+        c = counts.setdefault(name, [0, 0, 0])
+        c[0] += 1
+        c[1] += r.rule_right
+        if r.xs:
+            m = models[r.example.fold]
+            scores = [m.raw(dict(zip(FEATURES, x, strict=True))) for x in r.xs]
+            c[2] += r.ys[scores.index(max(scores))]
+    table = {
+        k: {"n": n, "rules": rule / n, "ranker": rank / n} for k, (n, rule, rank) in sorted(counts.items())
+    }
+    for name, row in table.items():
+        rules, ranker = row["rules"], row["ranker"]
+        print(f"  {name:<22} n={row['n']:4.0f} rules {rules:.3f}  ranker (out of fold) {ranker:.3f}")
+    return table
+
+
+# --- calibration ---------------------------------------------------------------------------------
+
+
+# Vendor and address errors are mostly OCR errors: calibrated on the SROIE OCR readings only. Dates
+# rarely fail on images: the SROIE text lines too. Totals: everything, variants included.
+def calibrated_on(field: str, ex: Example) -> bool:
+    """Whether ``ex`` counts towards the calibration of ``field`` (see above)."""
+    original = "+" not in ex.source
+    if field in ("company", "address"):
+        return ex.dataset == "sroie" and ex.from_image and original
+    if field == "date":
+        return ex.dataset == "sroie" and original
+    return True
 
 
 def fit_calibration(
-    root: Path, readings: Sequence[dict[str, list[list[Any]]]]
+    data_dir: Path, exs: Sequence[Example], ranker_models: dict[int, Any]
 ) -> dict[str, dict[str, float]]:
-    """Per-field logistic weights: P(field right | evidence) on training receipts."""
+    """Per-field logistic weights: P(field right | evidence); the total ranked out of fold."""
+    from receiptflow.extract import total_ranker
     from receiptflow.extract.extractor import read_receipt
     from sklearn.linear_model import LogisticRegression
 
     rows: dict[str, tuple[list[list[float]], list[int]]] = {f: ([], []) for f in FEATURES}
-    keys = training_keys(root)
-    examples = [(key, raw, True) for ocr in readings for key, raw in sorted(ocr.items())]
-    imaged = {key for ocr in readings for key in ocr}
-    fold_lexicons = [build_lexicon(root, [k for k in keys if _fold(k) != f]) for f in range(FOLDS)]
-    examples += [(key, _text_lines(root, key), False) for key in keys if key not in imaged]
-    for key, raw, from_image in examples:
-        truth = json.loads((root / "gt" / f"{key}.json").read_text(encoding="utf-8"))
-        receipt, evidence = read_receipt(_lines(raw))
+    sroie = dev_keys(data_dir, "sroie")
+    fold_lexicons = {
+        f: build_lexicon(data_dir, [k for k in sroie if fold("sroie", k) != f]) for f in range(4)
+    }
+    for ex in exs:
+        with total_ranker.use_model(ranker_models[ex.fold]):
+            receipt, evidence = read_receipt(ex.lines)
         preds = predictions(receipt)
-        # "known" must not see the receipt's own label: recompute it with a lexicon from the other folds
-        fold_words = fold_lexicons[_fold(key)]
-        for field, name in (("company", "vendor_name"), ("address", "vendor_address")):
-            if field in evidence:
-                evidence[field]["known"] = known_share(getattr(receipt, name).text or "", fold_words)
+        if ex.dataset == "sroie":
+            # "known" must not see the receipt's own label: recompute it with the other folds' lexicon
+            fold_words = fold_lexicons[ex.fold]
+            for field, name in (("company", "vendor_name"), ("address", "vendor_address")):
+                if field in evidence:
+                    evidence[field]["known"] = known_share(getattr(receipt, name).text or "", fold_words)
         for field, names in FEATURES.items():
-            if field not in evidence or not (from_image or field in FIELDS_FROM_TEXT_LINES):
+            if field not in evidence or not calibrated_on(field, ex):
                 continue
+            if field == "total":
+                truths = truth_totals(ex.truth)
+                if not truths:
+                    continue
+                right = receipt.total.value in truths
+            else:
+                right = field_matches(field, preds[field].value, str(ex.truth.get(field) or ""))
             xs, ys = rows[field]
             xs.append([evidence[field][n] for n in names])
-            ys.append(int(field_matches(field, preds[field].value, str(truth.get(field) or ""))))
+            ys.append(int(right))
     weights: dict[str, dict[str, float]] = {}
     for field, (xs, ys) in rows.items():
         if len(set(ys)) < 2:
@@ -187,36 +386,51 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument(
-        "--ocr-cache",
-        type=Path,
-        default=Path("/tmp/receiptflow-train-ocr.json"),
-        help="OCR cache of the scans; the other readings go beside it (-small, -rotated)",
+        "--data-dir", type=Path, default=DEFAULT_DATA, help="holds sroie-train/, wildreceipt-dev/"
     )
+    parser.add_argument("--ocr-dir", type=Path, default=DEFAULT_OCR_DIR, help="OCR cache, one file per image")
     args = parser.parse_args(argv[1:])
 
+    from receiptflow.extract import total_ranker
     from receiptflow.extract.lexicon import lexicon
 
-    words = build_lexicon(args.data)
+    words = build_lexicon(args.data_dir, dev_keys(args.data_dir, "sroie"))
     (PACKAGE / "lexicon.json").write_text(
-        json.dumps({"source": "sroie-train, training split", "words": words})
+        json.dumps({"source": "sroie-train, development folds", "words": words})
     )
     lexicon.cache_clear()
     print(f"lexicon: {len(words)} words")
 
+    ensure_ocr(args.data_dir, args.ocr_dir)
+    exs = list(examples(args.data_dir, args.ocr_dir, receipt_variants.VARIANTS))
+    print(f"{len(exs)} development readings (text lines, OCR, variants)")
+
+    data = rankings(exs)
+    models = {f: fit_ranker([r for r in data if r.example.fold != f]) for f in range(4)}
+    print("total, out of fold (4 development folds):")
+    report = report_ranker(data, models)
+    shipped = fit_ranker(data)
+    (PACKAGE / "total_ranker.json").write_text(
+        json.dumps(
+            {
+                "source": "sroie-train + wildreceipt-dev, development folds",
+                "report": report,
+                **shipped.to_json(),
+            }
+        )
+    )
+    total_ranker._shipped.cache_clear()
+
     calibration = PACKAGE / "calibration.json"
     calibration.unlink(missing_ok=True)  # evidence is gathered uncalibrated
-    cache: Path = args.ocr_cache
-    readings = [
-        ocr_training_images(
-            args.data, cache if r == "scan" else cache.with_name(f"{cache.stem}-{r}{cache.suffix}"), r
+    weights = fit_calibration(args.data_dir, exs, models)
+    calibration.write_text(
+        json.dumps(
+            {"source": "sroie-train + wildreceipt-dev, development folds", "fields": weights}, indent=1
         )
-        for r in READINGS
-    ]
-    weights = fit_calibration(args.data, readings)
-    calibration.write_text(json.dumps({"source": "sroie-train, training split", "fields": weights}, indent=1))
-    print(f"calibration written to {calibration}")
+    )
+    print(f"written: lexicon.json, total_ranker.json, calibration.json in {PACKAGE}")
     return 0
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from receiptflow.extract.dates import find_dates, find_times
-from receiptflow.extract.numbers import detect_currency, find_amounts, fix_digits, uses_comma_decimal
+from receiptflow.money import COMMA, DOT, detect_currency, find_amounts, fix_digits, infer_convention
 
 
 @pytest.mark.parametrize(
@@ -33,10 +33,10 @@ def test_find_amounts(text: str, values: list[str], currency: str | None) -> Non
 
 def test_comma_decimal_amounts_only_when_asked() -> None:
     assert find_amounts("Summe 12,50 EUR") == []
-    found = find_amounts("Summe 1.234,50 EUR", comma_decimal=True)
+    found = find_amounts("Summe 1.234,50 EUR", COMMA)
     assert [(a.value, a.currency) for a in found] == [(Decimal("1234.50"), "EUR")]
-    assert uses_comma_decimal(["Brot 2,40", "Summe 4,80"], None)
-    assert not uses_comma_decimal(["TOTAL 9.00", "NO 55,57 JALAN"], "MYR")
+    assert infer_convention(["Brot 2,40", "Summe 4,80"], None) == COMMA
+    assert infer_convention(["TOTAL 9.00", "NO 55,57 JALAN"], "MYR") == DOT
 
 
 def test_fix_digits_keeps_positions_and_words() -> None:

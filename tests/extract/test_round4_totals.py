@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.dates import find_dates, find_dates_lenient
-from receiptflow.extract.numbers import find_spaced_amount
 from receiptflow.extract.totals import classify
+from receiptflow.money import find_spaced_amount
 
 from tests.extract.receipts import ocr_lines
 

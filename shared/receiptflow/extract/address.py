@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from receiptflow.extract.cues import ADDRESS_CUE, COMPANY_SUFFIX, CONTACT_LINE, REG_ONLY, fix_case_slips
 from receiptflow.extract.layout import Row
-from receiptflow.extract.numbers import find_amounts
 from receiptflow.extract.text import clean, digit_share
+from receiptflow.money import find_amounts
 
 _BRANCH_CODE = re.compile(
     r"^\d{3,4}\s?-\s?[A-Z]{2}|^\d{4}\s[A-Z]{3}"

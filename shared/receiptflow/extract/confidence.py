@@ -21,7 +21,18 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "company": ("certainty", "legal_suffix", "ocr", "rows", "letters", "known", "margin"),
     "address": ("certainty", "cues", "ocr", "postcode", "rows", "known"),
     "date": ("certainty", "label", "time", "ocr", "rivals"),
-    "total": ("certainty", "ocr", "rivals", "paid_agrees", "sum_agrees", "largest", "conflicts"),
+    "total": (
+        "certainty",
+        "ocr",
+        "rivals",
+        "paid_agrees",
+        "sum_agrees",
+        "largest",
+        "conflicts",
+        "score",
+        "margin",
+        "by_rules",
+    ),
 }
 
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from receiptflow.extract.numbers import DIGITISH
+from receiptflow.money import DIGITISH
 
 # Month names as receipts print them, per language (full forms, genitive forms where dates use them).
 # A word reads as a month when it is one of these, an accent-less spelling of one, or a prefix of at

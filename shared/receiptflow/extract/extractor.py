@@ -10,7 +10,6 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from decimal import Decimal
 
 from receiptflow.extract.confidence import calibrated, known_share, ocr_confidence
 from receiptflow.extract.dates import DateMatch, find_dates, find_dates_lenient, find_times
@@ -20,10 +19,10 @@ from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
 from receiptflow.extract.locales import DateLocale, infer_date_locale
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
-from receiptflow.extract.numbers import detect_currency, uses_comma_decimal
 from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
 from receiptflow.models import DateField, MoneyField, Receipt, TextField, TimeField
+from receiptflow.money import detect_currency, infer_convention
 from receiptflow.ocr.lines import OcrLine
 
 Evidence = dict[str, dict[str, float]]
@@ -45,7 +44,6 @@ _MALAYSIAN = re.compile(
 )
 _POSTCODE = re.compile(r"\b\d{5}\b")
 _SURE_OCR = 0.99
-_INCLUDED = re.compile(r"\bINC", re.I)
 
 
 def extract_receipt(lines: Sequence[OcrLine], *, page_sizes: Sequence[tuple[int, int]] = ()) -> Receipt:
@@ -67,9 +65,7 @@ def read_receipt(
     if not rows:
         return receipt, evidence
 
-    code, printed, cur_conf = detect_currency(texts)
-    if code is None and _MALAYSIAN.search(receipt.raw_text):
-        code, printed, cur_conf = "MYR", None, 0.5
+    code, printed, cur_conf = _currency(texts)
     if code:
         receipt.currency = TextField(value=code, text=printed, confidence=round(cur_conf, 3))
 
@@ -83,8 +79,8 @@ def read_receipt(
 
     _set_date_time(receipt, rows, infer_date_locale(texts), evidence)
 
-    comma_decimal = uses_comma_decimal(texts, code)
-    totals = choose_totals(rows, comma_decimal=comma_decimal)
+    convention = infer_convention(texts, code)
+    totals = choose_totals(rows, convention=convention)
     _set_money(receipt, totals, code, evidence)
 
     phone, phone_conf = find_phone(rows)
@@ -99,8 +95,24 @@ def read_receipt(
         receipt.payment_method = TextField(value=method, text=method_text, confidence=method_conf)
 
     item_start = max(header.vendor_rows, default=-1) + 1
-    receipt.line_items = find_items(rows, item_start, summary_start, comma_decimal=comma_decimal)
+    receipt.line_items = find_items(rows, item_start, summary_start, convention=convention)
     return receipt, evidence
+
+
+def _currency(texts: list[str]) -> tuple[str | None, str | None, float]:
+    """The receipt's currency (ISO code, as printed, confidence); MYR on Malaysian cues when none is
+    printed."""
+    code, printed, confidence = detect_currency(texts)
+    if code is None and _MALAYSIAN.search("\n".join(texts)):
+        return "MYR", None, 0.5
+    return code, printed, confidence
+
+
+def read_totals(lines: Sequence[OcrLine]) -> Totals:
+    """The summary amounts of a receipt alone, with every total candidate (for training the ranker)."""
+    rows = group_rows(lines)
+    texts = [r.text for r in rows]
+    return choose_totals(rows, convention=infer_convention(texts, _currency(texts)[0]))
 
 
 def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence: Evidence) -> None:
@@ -187,7 +199,7 @@ def _money(f: Labelled | None, currency: str | None, confidence: float = 0.8) ->
         return MoneyField()
     return MoneyField(
         value=f.amount.value,
-        text=f.amount.text,
+        text=f.amount.text or None,
         confidence=round(confidence, 3),
         currency=f.amount.currency or currency,
     )
@@ -203,6 +215,9 @@ def _set_money(receipt: Receipt, totals: Totals, currency: str | None, evidence:
             "sum_agrees": float(totals.sum_agrees),
             "largest": float(totals.total_largest),
             "conflicts": float(totals.total_conflicts),
+            "score": totals.total_score,
+            "margin": totals.total_margin,
+            "by_rules": float(totals.total_by_rules),
         }
         receipt.total = _money(totals.total, currency, calibrated("total", evidence["total"]))
     receipt.subtotal = _money(totals.subtotal, currency)
@@ -216,32 +231,6 @@ def _set_money(receipt: Receipt, totals: Totals, currency: str | None, evidence:
     paid = receipt.amount_paid.value
     if paid is not None and receipt.total.value is not None and paid < receipt.total.value:
         receipt.amount_paid = MoneyField()
-    if receipt.total.value is None:
-        receipt.total = _implied_total(totals, currency)
-
-
-def _implied_total(totals: Totals, currency: str | None) -> MoneyField:
-    """No TOTAL line read: what was paid less the change when it covers the subtotal, else the subtotal
-    (plus its tax when they are both printed), else what was paid."""
-    sub = totals.subtotal.amount.value if totals.subtotal else None
-    if totals.paid is not None:
-        change = totals.change.amount.value if totals.change else Decimal(0)
-        net = totals.paid.amount.value - change
-        if net > 0 and (sub is None or (totals.change is not None and net >= sub)):
-            return MoneyField(value=net, text=None, confidence=0.4, currency=currency)
-    tax = totals.tax
-    if (
-        totals.subtotal
-        and tax
-        and tax.row.index > totals.subtotal.row.index
-        and not _INCLUDED.search(tax.row.text)
-    ):
-        value = totals.subtotal.amount.value + tax.amount.value
-        return MoneyField(value=value, text=None, confidence=0.4, currency=currency)
-    if totals.subtotal is not None:
-        # only a subtotal printed: it is what was paid
-        return _money(totals.subtotal, currency, 0.5)
-    return MoneyField()
 
 
 def _summary_start(rows: Sequence[Row], totals: Totals) -> int:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from receiptflow.extract.layout import Row
-from receiptflow.extract.numbers import find_amounts, fix_digits
 from receiptflow.extract.text import clean, letter_share
 from receiptflow.models import LineItem
+from receiptflow.money import DOT, Convention, find_amounts, fix_digits
 
 _QTY_X = re.compile(r"(?<![\d.])(?P<q>\d+(?:\.\d+)?)\s*(?:X|x|\*|@|PCS?|UNITS?|EA)\s*", re.I)
 _LEADING_QTY = re.compile(r"^(?P<q>\d{1,3})\s+(?=[A-Za-z])")
@@ -20,14 +20,14 @@ _SKIP = re.compile(
 )
 
 
-def find_items(rows: Sequence[Row], start: int, end: int, *, comma_decimal: bool = False) -> list[LineItem]:
+def find_items(rows: Sequence[Row], start: int, end: int, *, convention: Convention = DOT) -> list[LineItem]:
     """Items from rows ``start``..``end`` (exclusive): a description, an amount at the right, and when
     printed a quantity and unit price. A description printed on the row above its amount is joined."""
     items: list[LineItem] = []
     pending: str | None = None
     for row in rows[start:end]:
         text = clean(row.text)
-        amounts = find_amounts(text, comma_decimal=comma_decimal)
+        amounts = find_amounts(text, convention)
         if _SKIP.search(text):
             pending = None
             continue

@@ -37,3 +37,35 @@ def strip_stray_accents(text: str, context: str) -> str:
         return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_SPECIAL_LETTERS = {"Ł": "L", "Ø": "O", "Đ": "D", "Ħ": "H", "İ": "I", "ı": "I"}
+
+
+def fold(text: str) -> str:
+    """Upper case with diacritics removed, one character for one (``zł`` → ``ZL``, ``Kč`` → ``KC``,
+    ``Zurück`` → ``ZURUCK``), so positions in the folded text are positions in ``text``. Letters whose
+    upper case is longer (``ß``) and characters that decompose into other letters (Hangul) are kept."""
+    if text.isascii():
+        return text.upper()
+    return text.translate(_FOLDED)
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of ``fold``, filled in as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        up = ch.upper()
+        if len(up) != 1:
+            out = ch
+        elif up in _SPECIAL_LETTERS:
+            out = _SPECIAL_LETTERS[up]
+        else:
+            parts = unicodedata.normalize("NFD", up)
+            out = parts[0] if all(unicodedata.combining(c) for c in parts[1:]) else up
+        self[code] = out
+        return out
+
+
+_FOLDED = _FoldTable()

@@ -13,64 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from receiptflow.extract import cue_table
 from receiptflow.extract.layout import Row
-from receiptflow.extract.numbers import Amount, find_amounts, find_spaced_amount
+from receiptflow.extract.total_ranker import Candidate, candidates, model, ranked
+from receiptflow.money import DOT, Amount, Convention, find_amounts, find_spaced_amount, has_currency
 
-# "TOTAL" as OCR prints it (lotal, T0TAL, tolal, TOTAI; faded: SUB-TBTAL, SUB-TOIAL, training 505/506;
-# TOTA], and OTAL with its first letter lost: 6 rows in the five readings of the training images)
-_T = r"(?:[TLI1][O0QDB]|(?<![A-Z])[O0])[TLI1]A[LI1\]]"
-_IGNORE = re.compile(
-    rf"{_T}\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|NO\b|POINTS?|SAVINGS?|WEIGHT|DISC\w*)|\bQTY\b|"
-    r"ITEMS?\s*COUNT|NO\.?\s*OF\s*ITEMS?|POINTS|MEMBER|DEPOSIT|YOU\s*SAVED?|SAVING"
-)
-_SUB = re.compile(
-    r"SUB[\s\-]*[TLI1][O0QDB][TLI1]|EXCL|BEFORE\s*(GST|TAX|DISC)|W/?O\s*(GST|TAX)|NET\s*AMOUNT\s*EXCL|ZWISCHENSUMME|"
-    rf"SOUS[\s\-]*{_T}|\bNETTO\b|{_T}\s*HT\b"
-)
-# "Inclusive" as OCR reads it (Indusive, ctusive); EXCLUSIVE is a subtotal, ruled out before
-_INCL = re.compile(
-    r"[IL1]NCL|I\w?CLUSIVE|IN\w{1,3}SIVE|\w*SIVE\s*(OF\s*)?(GST|TAX)|WITH\s*(GST|TAX)|INC\.?\s*(GST|TAX)|TERMASUK"
-)
-_TAX_INCLUDED = re.compile(
-    r"INCLUDED\s*(GST|TAX|VAT)|(GST|TAX|VAT)\b.*INCLUDED|INCLUDES?\s*(\d+\s*%\s*)?(GST|TAX|VAT)"
-)
-_TOTAL = re.compile(
-    rf"{_T}|JUMLAH|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|NETT\b|\bDUE\b|PAYABLE|SUMME|GESAMT|BETRAG|MONTANT|"
-    r"A\s*PAYER|IMPORTE|TO\s*BE\s*PAID|\bTO\s*PAY\b"
-)
-_STRONG_TOTAL = re.compile(
-    rf"GRAND|NETT?\s*T|PAYABLE|\bDUE\b|ROUND\w*\s*[TLI1][O0]T|{_T}\s*ROUND|AFTER\s*(ADJ|ROUND)|\(RM\)|\bRM\b|"
-    r"INCL|INCLUSIVE|AMOUNT\s*(DUE|PAYABLE)|BALANCE\s*DUE|JUMLAH|NET\s*AMOUNT|TTC|TO\s*BE\s*PAID"
-)
-_FINAL_TOTAL = re.compile(
-    rf"GRAND|PAYABLE|{_T}\s*PAY|\bDUE\b|NETT|ROUND\w*\s*[TLI1][O0]T|{_T}\s*(ROUND|AFTER)|A\s*PAYER"
-)
-_ROUNDING = re.compile(r"ROUND|\bADJ")
-_ROUNDED_TOTAL = re.compile(rf"{_T}\s*(ROUND|AFTER)|ROUND\w*\s*[TLI1][O0]T")
-_TAX = re.compile(
-    # also glued to TOTAL by a lost space ("TAXTOTAL: 0.79" under "TOTAL 14.00", training 506 faded)
-    rf"\b(GST|TAX)(?={_T})|"
-    r"\bGST\b|\bTAX\b|\bVAT\b|\bSST\b|SALES\s*TAX|SERVICE\s*TAX|\bMWST\b|\bUST\b|\bTVA\b|\bIVA\b|\bBTW\b"
-)
-_DISCOUNT = re.compile(r"DISC(OUNT)?\b|VOUCHER|COUPON|\bLESS\b|PROMO|RABATT|REMISE")
-_TIP = re.compile(r"\bTIPS?\b|GRATUITY|TRINKGELD|POURBOIRE|PROPINA")
-_CHANGE = re.compile(r"CHANGE|\bBAL(ANCE)?\b|KEMBALI|\bCHG\s*AMT|R[UÜ]CKGELD|RENDU")
-_PAID = re.compile(
-    r"\bCASH\b|\bTEND|\bPAID\b|PAYMENT|\bVISA\b|MASTER|\bCARD\b|CREDIT|DEBIT|AMEX|EFTPOS|TUNAI|RECEIVED|"
-    r"\bBAR\b|GEGEBEN|ESP[EÈ]CES|\bCARTE\b|\bKARTE\b"
-)
-# what the customer handed over, even on a row that says TOTAL ("ACCEPTED TOTAL 2.00", training 585)
-_TENDERED = re.compile(r"\bTEND|ACCEPTED|RECEIVED")
-# an amount "inclusive of GST" is the total even without the word TOTAL ("AMT PAID INCL. GST", 397)
-_AMOUNT_INCL = re.compile(r"\w*SIVE\s*(OF\s*)?(GST|TAX)|\bAM(OUN)?T\b|\bSALES\b|\bPAID\b")
-# a service charge is added to the subtotal like a tax (SERVICE CHARGE 10%, SVC CHG, SVR CHRG: 15
-# training receipts)
-_CHARGE = re.compile(r"(SERVICE|\bSVC|\bSVR|\bSRV)\.?\s*(CHARGE|CHRG|CHG)|\bS\.?\s?CHARGE")
-_TABLE_HEAD = re.compile(
-    r"(GST|TAX)\s*(SUMMARY|ANALYSIS|CODE)|SUMMARY\s*(GST|TAX)|TAX\s*(RATE|CODE)|\bCODE\b.*%"
-)
-
-
+_INCLUDED = re.compile(r"\bINC", re.I)
 # a whole number ending a row: an amount whose decimal point OCR lost, when the arithmetic agrees
 _POINTLESS = re.compile(r"(?<![\d.,:/\-])(\d{3,6})\s*$")
 _CENT = Decimal("0.01")
@@ -90,43 +38,49 @@ class Labelled:
     row: Row
 
 
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+
+
 def classify(label_text: str) -> tuple[str, float] | None:
-    """Summary role (and cue strength 0..1) of the words before an amount; None when not a summary label."""
-    t = label_text.upper()
-    if not re.search(r"[A-Z]{2}", t):
+    """Summary role (and cue strength 0..1.3) of the words before an amount, from the cue table
+    (``cue_table``); None when they are not a summary label."""
+    if not _LETTERS.search(label_text):
         return None
-    if _IGNORE.search(t):
+    r = cue_table.roles(label_text)
+    if not r:
+        return None
+    if "ignore" in r:
         return "ignore", 0.0
-    if _SUB.search(t):
+    if r & {"subtotal", "net"}:
         return "subtotal", 0.9
-    if _TENDERED.search(t) and not _CHANGE.search(t):
+    if "tendered" in r and "change" not in r:
         return "paid", 0.8
-    if _CHARGE.search(t):
+    if "charge" in r:
         return "charge", 0.9
-    has_total = bool(_TOTAL.search(t))
-    if _TAX_INCLUDED.search(t):
+    has_total = bool(r & {"total", "due"})
+    if "included" in r and "tax" in r:
         return "tax", 0.8
-    if (has_total or _AMOUNT_INCL.search(t)) and _INCL.search(t):
+    if (has_total or r & {"amount", "paid"}) and "incl" in r:
         return "total", 1.0
-    if _ROUNDING.search(t):
-        return ("total", 1.0) if has_total and _ROUNDED_TOTAL.search(t) else ("rounding", 0.9)
-    if _TIP.search(t):
+    if "rounding" in r:
+        return ("total", 1.0) if has_total and "rounded" in r else ("rounding", 0.9)
+    if "tip" in r:
         return "tip", 0.9
-    if has_total and _TAX.search(t):
+    if has_total and "tax" in r:
         return "tax", 0.9
-    if _DISCOUNT.search(t):
+    if "discount" in r:
         return "discount", 0.8
-    if _CHANGE.search(t) and not re.search(r"BALANCE\s*DUE", t):
+    if "change" in r and "balance_due" not in r:
         return "change", 0.9
     if has_total:
-        if _FINAL_TOTAL.search(t):
+        if "due" in r:
             return "total", 1.3
-        return "total", 1.0 if _STRONG_TOTAL.search(t) else 0.8
-    if _TAX.search(t):
+        return "total", 1.0 if r & {"strong", "gross"} or has_currency(label_text) else 0.8
+    if "tax" in r:
         return "tax", 0.8
-    if _PAID.search(t):
+    if r & {"cash", "card", "paid"}:
         return "paid", 0.8
-    if re.search(r"\bAMOUNT\b|\bAMT\b", t):
+    if "amount" in r:
         return "total", 0.5
     return None
 
@@ -151,17 +105,17 @@ def _label_for(row: Row, amount: Amount, prev_end: int) -> tuple[str, float] | N
     return classify(text[prev_end : amount.start])
 
 
-def labelled_amounts(rows: Sequence[Row], *, comma_decimal: bool = False) -> list[Labelled]:
+def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> list[Labelled]:
     """Every labelled amount, top to bottom (tax-summary table rows skipped)."""
     out: list[Labelled] = []
     table_rows_left = 0
     for i, row in enumerate(rows):
         text = row.text
-        if _TABLE_HEAD.search(text.upper()):
+        if "table" in cue_table.roles(text):
             table_rows_left = 4
             continue
-        amounts = find_amounts(text, comma_decimal=comma_decimal)
-        spaced = None if amounts or comma_decimal else find_spaced_amount(text)
+        amounts = find_amounts(text, convention)
+        spaced = None if amounts or convention.decimal != "." else find_spaced_amount(text)
         if spaced is not None:
             amounts = [spaced]
         if table_rows_left > 0:
@@ -172,7 +126,7 @@ def labelled_amounts(rows: Sequence[Row], *, comma_decimal: bool = False) -> lis
             found = classify(text)
             if found is not None and i + 1 < len(rows):
                 nxt = rows[i + 1]
-                nxt_amounts = find_amounts(nxt.text, comma_decimal=comma_decimal)
+                nxt_amounts = find_amounts(nxt.text, convention)
                 if nxt_amounts and classify(nxt.text[: nxt_amounts[0].start]) is None:
                     # a row holding the amount alone is the label's own value (printed under it);
                     # an amount among other words is less surely so
@@ -181,12 +135,20 @@ def labelled_amounts(rows: Sequence[Row], *, comma_decimal: bool = False) -> lis
             continue
         prev_end = 0
         row_label: tuple[str, float] | None = None
+        own: list[tuple[str, float] | None] = []
         for a in amounts:
-            found = _label_for(row, a, prev_end) or row_label
+            own.append(_label_for(row, a, prev_end))
+            prev_end = a.end
+        for i, a in enumerate(amounts):
+            found = own[i] or row_label
+            if found is not None and found[0] == "total" and i < len(amounts) - 1 and not any(own[i + 1 :]):
+                # a TOTAL row of a table ("TOTAL 38,87 5,63 44,50": net, tax, gross): the total is
+                # its last column, not the amounts before it
+                row_label = found
+                continue
             if found is not None:
                 out.append(Labelled(found[0], found[1], a, row))
                 row_label = found
-            prev_end = a.end
     return [f for f in out if f.label != "ignore"]
 
 
@@ -208,11 +170,15 @@ class Totals:
     sum_agrees: bool = False
     total_largest: bool = False
     total_conflicts: int = 0
+    total_score: float = 0.0
+    total_margin: float = 0.0
+    total_by_rules: bool = True
+    candidates: tuple[Candidate, ...] = ()
 
 
-def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals:
+def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Totals:
     """Pick one amount per summary role; the total is cross-checked against subtotal/tax and paid/change."""
-    found = labelled_amounts(rows, comma_decimal=comma_decimal)
+    found = labelled_amounts(rows, convention=convention)
 
     def best(name: str) -> Labelled | None:
         cands = [f for f in found if f.label == name]
@@ -230,13 +196,27 @@ def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals
         for name in ("subtotal", "tax", "tip", "charge", "discount", "rounding", "paid", "change")
     }
     if roles["paid"] is None and roles["change"] is not None:
-        roles["paid"] = _tendered_above(rows, roles["change"], comma_decimal)
+        roles["paid"] = _tendered_above(rows, roles["change"], convention)
     totals = [f for f in found if f.label == "total" and f.amount.value > 0]
-    totals += _pointless_totals(rows, roles, comma_decimal)
-    totals += _unlabelled_sums(rows, found, totals, roles, comma_decimal)
+    totals += _pointless_totals(rows, roles, convention)
+    totals += _unlabelled_sums(rows, found, totals, roles, convention)
     total, certainty = _pick_total(totals, roles)
     if total is not None:
         total = _settled(total, roles)
+    else:
+        total = _implied(rows, roles)
+    amounts = _all_amounts(rows, found, convention)
+    cands = candidates(rows, amounts, found, roles, total, certainty)
+    score, margin, by_rules = 0.0, 0.0, True
+    ranker = model()
+    if ranker is not None and cands:
+        ranking = ranked(cands, ranker)
+        score, top = ranking[0]
+        margin = score - ranking[1][0] if len(ranking) > 1 else score
+        if total is None or top.value != total.amount.value:
+            chosen = top.best
+            total = Labelled("total", chosen.strength, chosen.amount, chosen.row)
+            by_rules = False
     value = total.amount.value if total is not None else None
     paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
     return Totals(
@@ -257,7 +237,48 @@ def choose_totals(rows: Sequence[Row], *, comma_decimal: bool = False) -> Totals
         total_largest=value is not None
         and all(f.amount.value <= value for f in found if f.label not in ("paid", "change")),
         total_conflicts=_conflicts(value, roles),
+        total_score=score,
+        total_margin=margin,
+        total_by_rules=by_rules,
+        candidates=tuple(cands),
     )
+
+
+def _all_amounts(
+    rows: Sequence[Row], found: Sequence[Labelled], convention: Convention
+) -> list[list[Amount]]:
+    """Every amount of every row: those ``find_amounts`` reads and the labelled ones read otherwise
+    (a lost decimal point)."""
+    out = [find_amounts(row.text, convention) for row in rows]
+    for f in found:
+        row = out[f.row.index]
+        if all(a.start != f.amount.start for a in row):
+            row.append(f.amount)
+            row.sort(key=lambda a: a.start)
+    return out
+
+
+def _implied(rows: Sequence[Row], roles: dict[str, Labelled | None]) -> Labelled | None:
+    """No TOTAL line read: what was paid less the change when it covers the subtotal, else the subtotal
+    plus its tax when both are printed (and the tax is not included), else the subtotal, else what was
+    paid."""
+    sub, tax, paid, change = roles["subtotal"], roles["tax"], roles["paid"], roles["change"]
+    if paid is not None:
+        net = paid.amount.value - _v(change)
+        if net > 0 and (sub is None or (change is not None and net >= sub.amount.value)):
+            return Labelled("total", 0.4, _computed(net, paid.amount), paid.row)
+    if sub is not None and tax is not None and tax.row.index > sub.row.index:
+        if not _INCLUDED.search(tax.row.text):
+            value = sub.amount.value + tax.amount.value
+            return Labelled("total", 0.4, _computed(value, tax.amount), tax.row)
+    if sub is not None:
+        return Labelled("total", 0.5, sub.amount, sub.row)
+    return None
+
+
+def _computed(value: Decimal, near: Amount) -> Amount:
+    """An amount worked out from others (printed nowhere), placed where ``near`` is printed."""
+    return Amount(value=value, text="", start=near.start, end=near.end, currency=near.currency)
 
 
 def _settled(total: Labelled, roles: dict[str, Labelled | None]) -> Labelled:
@@ -282,21 +303,21 @@ def _settled(total: Labelled, roles: dict[str, Labelled | None]) -> Labelled:
     return total
 
 
-def _tendered_above(rows: Sequence[Row], change: Labelled, comma_decimal: bool) -> Labelled | None:
+def _tendered_above(rows: Sequence[Row], change: Labelled, convention: Convention) -> Labelled | None:
     """What was handed over when its label (CASH) faded: an amount alone on the row right above the
     change, larger than the change (``100.20`` over ``CHANGE 15.00``, training key 610 faded; on the
     training text lines with the CASH/PAID labels removed, +4 of 426)."""
     if change.row.index == 0:
         return None
     row = rows[change.row.index - 1]
-    amounts = find_amounts(row.text, comma_decimal=comma_decimal)
+    amounts = find_amounts(row.text, convention)
     if len(amounts) != 1 or amounts[0].text != row.text.strip() or amounts[0].value <= change.amount.value:
         return None
     return Labelled("paid", 0.5, amounts[0], row)
 
 
 def _pointless_totals(
-    rows: Sequence[Row], roles: dict[str, Labelled | None], comma_decimal: bool
+    rows: Sequence[Row], roles: dict[str, Labelled | None], convention: Convention
 ) -> list[Labelled]:
     """Totals whose decimal point OCR lost (``TOTAL (RM) : 11245``), taken only when the other summary
     amounts vouch for them: subtotal + tax + service charge - discount (+ rounding), or paid - change
@@ -312,7 +333,7 @@ def _pointless_totals(
         return out
     for row in rows:
         m = _POINTLESS.search(row.text)
-        if m is None or find_amounts(row.text, comma_decimal=comma_decimal):
+        if m is None or find_amounts(row.text, convention):
             continue
         label = classify(row.text[: m.start()])
         value = Decimal(m.group(1)) / 100
@@ -326,7 +347,7 @@ def _unlabelled_sums(
     found: list[Labelled],
     totals: list[Labelled],
     roles: dict[str, Labelled | None],
-    comma_decimal: bool,
+    convention: Convention,
 ) -> list[Labelled]:
     """Amounts under the subtotal printed without a label OCR could read that subtotal + tax + service
     charge - discount (+ rounding) add up to: the total whose label a faded print lost (``L UIAL
@@ -345,7 +366,7 @@ def _unlabelled_sums(
     return [
         Labelled("total", 0.6, a, row)
         for row in rows[sub.row.index + 1 :]
-        for a in find_amounts(row.text, comma_decimal=comma_decimal)
+        for a in find_amounts(row.text, convention)
         if (row.index, a.start) not in labelled and any(abs(a.value - e) <= _CENT for e in sums)
     ]
 
