@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
+from receiptflow.extract import cue_table
 from receiptflow.money import DIGITISH
 
 # Month names as receipts print them, per language (full forms, genitive forms where dates use them).
@@ -306,7 +307,6 @@ _LOST_FIRST = re.compile(r"(?<![\w\-/.])([0-3]\d)([01]\d)([\-/.])(\d{2}|(?:19|20
 # ... or both read as spaces, on a row with a DATE label or a time ("Date5 3 2018", training key 042
 # faded; on the training text lines with every date separator read as a space: 126 → 280 of 426)
 _SPACED = re.compile(r"(?<!\d)(\d{1,2}) (\d{1,2}) ((?:19|20)\d{2})(?![\w\-/])")
-_LABEL = re.compile(r"DATE|TARIKH", re.I)
 
 
 def find_dates_lenient(
@@ -326,7 +326,7 @@ def find_dates_lenient(
     mended = _SLIPPED_SECOND.sub(mend_second, _SLIPPED_SEPARATORS.sub(mend, text))
     if mended == text:
         mended = _LOST_FIRST.sub(r"\1\3\2\3\4", text)
-    if mended == text and (_LABEL.search(text) or find_times(text)):
+    if mended == text and ("date" in cue_table.roles(text) or find_times(text)):
         # with a space before it, as the date may be glued to its label ("Date5")
         mended = _SPACED.sub(r" \1/\2/\3", text)
     return [

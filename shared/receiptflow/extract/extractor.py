@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from receiptflow.extract import cue_table
 from receiptflow.extract.confidence import calibrated, known_share, ocr_confidence
 from receiptflow.extract.dates import DateMatch, find_dates, find_dates_lenient, find_times
 from receiptflow.extract.header import Header, find_header
@@ -27,18 +28,19 @@ from receiptflow.ocr.lines import OcrLine
 
 Evidence = dict[str, dict[str, float]]
 
-# a date's label in the languages receipts print (DATUM, FECHA, DATA, TARİH, ДАТА, วันที่, 日付)
-_DATE_LABEL = re.compile(
-    r"DATE|TARIKH|\bDT\b|DATUM|FECHA|\bDATA\b|TANGGAL|\bTGL\b|TAR[İI]H|\bDATO\b|ДАТА|วันที่|日付|日期|날짜",
-    re.I,
-)
-# ... and what marks a date that is not the sale's: expiry and validity (GÜLTIG BIS, MHD, VALIDO HASTA,
-# SCADENZA, GELDIG TOT, WAŻNE DO, PLATNOST, SON KULLANMA, СРОК ГОДНОСТИ), phone numbers
-_NOT_DATE = re.compile(
-    r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFORE|\bDUE\b|G[ÜU]LTIG|HALTBAR|\bMHD\b|"
-    r"VALABLE|V[AÁ]LID[OA]|SCADENZA|GELDIG|WA[ŻZ]NE|PLATNOST|SON KULLANMA|\bSKT\b|СРОК|ГОДЕН|ДІЙСН",
-    re.I,
-)
+# a date that is not the sale's: on a contact row (the date labels and validity words are cue-table
+# roles: DATUM, FECHA, TARİH, ДАТА; GÜLTIG BIS, MHD, SCADENZA, WAŻNE DO, SON KULLANMA, СРОК)
+_CONTACT_ROW = re.compile(r"\bTEL\b|\bFAX\b|PHONE", re.I)
+
+
+def _date_label(text: str) -> bool:
+    return "date" in cue_table.roles(text)
+
+
+def _not_date(text: str) -> bool:
+    return "expiry" in cue_table.roles(text) or bool(_CONTACT_ROW.search(text))
+
+
 _MALAYSIAN = re.compile(
     r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
 )
@@ -160,18 +162,18 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], locale: DateLocale, ev
     lenient = [
         (d, row)
         for row in rows
-        if not _NOT_DATE.search(row.text)
+        if not _not_date(row.text)
         for d in find_dates_lenient(row.text, month_first=month_first, era=era)
         if d.value not in values
     ]
     scored: list[tuple[float, DateMatch, Row]] = []
     for d, row in strict + lenient:
         score = d.certainty - 0.01 * row.index
-        if _DATE_LABEL.search(row.text):
+        if _date_label(row.text):
             score += 0.3
         if find_times(row.text):
             score += 0.2
-        if _NOT_DATE.search(row.text):
+        if _not_date(row.text):
             score -= 1.0
         if d.value > today:
             score -= 0.5  # a date in the future is a misreading or a validity date
@@ -181,7 +183,7 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], locale: DateLocale, ev
     _, date, row = max(scored, key=lambda s: s[0])
     evidence["date"] = {
         "certainty": date.certainty,
-        "label": float(bool(_DATE_LABEL.search(row.text))),
+        "label": float(_date_label(row.text)),
         "time": float(bool(find_times(row.text))),
         "ocr": ocr_confidence([row]),
         "rivals": float(len({d.value for _, d, _ in scored} - {date.value})),
