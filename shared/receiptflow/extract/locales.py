@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from receiptflow.extract import cue_table
+
 # Votes, positive for month-first. A date that only reads one way outweighs everything else.
 _UNAMBIGUOUS_DATE = 3.0
 _CURRENCY = 1.5
@@ -141,6 +143,21 @@ def _postcode_town(texts: Sequence[str]) -> bool:
     return bool(any(_UK_POSTCODE.search(t) for t in texts))
 
 
+# languages of the cue table whose countries print dates day-first (English is left open)
+DAY_FIRST_LANGUAGES = frozenset(
+    ("de", "fr", "es", "it", "nl", "pt", "pl", "cs", "tr", "sv", "da", "no", "fi", "hu", "ms", "id", "ru")
+    + ("uk", "bg", "th")
+)
+
+
+def _day_first_language(texts: Sequence[str]) -> bool:
+    """True when the receipt's cue words are mostly of a day-first language (more of them than English
+    ones: "TOTAL" alone is English, French, Spanish and more)."""
+    counts = cue_table.languages(texts)
+    english = counts.get("en", 0)
+    return any(n > english for lang, n in counts.items() if lang in DAY_FIRST_LANGUAGES)
+
+
 def infer_date_locale(texts: Sequence[str]) -> DateLocale:
     """The date conventions of the receipt whose rows read ``texts``."""
     joined = "\n".join(texts)
@@ -156,7 +173,10 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
         _vote(votes, "phone", -_PHONE / 2, bool(_INTERNATIONAL_PHONE.search(joined)))
     _vote(votes, "state_zip", _STATE_ZIP, bool(_STATE_ZIP_RE.search(joined)))
     _vote(votes, "postcode", -_POSTCODE, "state_zip" not in votes and _postcode_town(texts))
-    words = bool(_DAY_FIRST_WORDS.search(joined)), bool(_MONTH_FIRST_WORDS.search(joined))
+    words = (
+        bool(_DAY_FIRST_WORDS.search(joined)) or _day_first_language(texts),
+        bool(_MONTH_FIRST_WORDS.search(joined)),
+    )
     if words[0] != words[1]:
         votes["words"] = -_WORDS if words[0] else _WORDS
     _vote(votes, "script", -_SCRIPT, bool(_THAI.search(joined) or _CYRILLIC.search(joined)))

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.checks import check_receipt
+from receiptflow.extract.cue_table import roles
 from receiptflow.extract.dates import find_dates, find_times
 from receiptflow.extract.locales import infer_date_locale
 from receiptflow.models import DateField, Receipt
@@ -220,3 +221,14 @@ def test_times_as_french_and_german_receipts_print_them() -> None:
     assert [t.value for t in find_times("Le 11/02/2017 a 21h15")] == [dt.time(21, 15)]
     assert [t.value for t in find_times("03.02.2024 14.30 Uhr")] == [dt.time(14, 30)]
     assert find_times("TOTAL 12.50") == [] and find_times("REF CH1H50") == []
+
+
+def test_the_language_of_the_cue_words_votes_too() -> None:
+    # only the words say where this receipt is from: German amount cues outnumber English ones
+    rows = ["Backstube", "11.02.2017", "ZU ZAHLEN 24,23", "GEGEBEN 40,00", "ZURÜCK 15,77"]
+    locale = infer_date_locale(rows)
+    assert not locale.month_first and locale.votes.get("words", 0) < 0
+    assert _date(rows) == dt.date(2017, 2, 11)
+    # and the cue table marks the date labels and validity words of those languages
+    assert "date" in roles("Fecha: 07/02/2016") and "date" in roles("TARİH 12.10.2024")
+    assert "expiry" in roles("Ważne do 30.06.2025") and "expiry" in roles("MHD 12.05.27")
