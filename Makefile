@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: help install lock layer-requirements check-lock format demo test test-fast test-py312 lint typecheck \
-	validate eval bench samples train clean
+	validate smoke eval bench samples train clean
 
 ## uv, pinned, from PyPI into its own venv, installs exactly the versions in uv.lock (every one from a wheel).
 UV_VERSION ?= 0.13.8
@@ -69,6 +69,7 @@ demo: $(STAMP)
 	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.jsonl
 	$(BIN)/receiptflow scan samples/receipts --data-dir .receiptflow-demo --out demo-results.csv --quiet
 	@echo "results written to demo-results.jsonl and demo-results.csv"
+	@echo "try the web app: .venv/bin/receiptflow serve --dev-key  then open http://127.0.0.1:8000/ and sign in with the printed key"
 
 ## The whole test suite (what CI runs).
 test: $(STAMP)
@@ -103,6 +104,14 @@ validate: check-lock $(SAM)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python infra/validate_asl.py statemachine/batch.asl.json --template template.yaml
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
+
+## Prove the stack in a real AWS account (docs/deploy.md): deploy, one batch over HTTP + WebSocket, the drop
+## folder, delete. Not run in CI. make smoke STACK=rf-smoke [REGION=eu-west-1] [SMOKE_ARGS=--keep|--dry-run]
+PY312 ?= $(HOME)/.pyenv/versions/3.12.1/bin
+smoke: $(STAMP) $(SAM)
+	@test -n "$(STACK)" || (echo "make smoke: give STACK=<stack name>"; exit 2)
+	PATH="$(PY312):$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/python infra/smoke.py --stack $(STACK) --sam $(SAM) \
+		$(if $(REGION),--region $(REGION),) $(SMOKE_ARGS)
 
 ## Accuracy on the held-out data (docs/accuracy.md): the SROIE validation split, WildReceipt fold 4.
 eval: $(STAMP)

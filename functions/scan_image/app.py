@@ -2,18 +2,46 @@
 
 ``handler`` lets typed errors (``ProviderThrottledError``, ``CorruptImageError``, ...) escape unchanged:
 the Lambda runtime reports the exception's class name as ``errorType``, which is what the state
-machine's Retry and Catch match. ``record_failure_handler`` is the Catch target."""
+machine's Retry and Catch match. ``record_failure_handler`` is the Catch target.
+
+The workflow (stores, publisher, provider chain) and the intake and extraction modules load once per
+execution environment: with SnapStart (ScanImageFunction, template.yaml) before the snapshot (``warm``), so
+a restored environment scans at once; elsewhere on the first invocation. Not at module import."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
-from receiptflow.workflow.aws import aws_workflow
-from receiptflow.workflow.items import record_failure, scan_item
-from receiptflow.workflow.payloads import FailedItem, ItemRef
+
+
+def warm() -> None:
+    """SnapStart's before-snapshot hook: the workflow with its AWS clients and the scanner for the default
+    provider (no connection opened, no secret fetched), and the modules a scan imports on first use."""
+    from receiptflow.adapters.aws import clients
+    from receiptflow.extract import checks  # noqa: F401  (imported for the snapshot)
+    from receiptflow.intake import load_document  # noqa: F401
+    from receiptflow.workflow.aws import aws_workflow
+
+    aws_workflow().scanner(None)
+    clients.textract_client()
+
+
+def restored() -> None:
+    """SnapStart's after-restore hook: every restored environment gets its own random state."""
+    random.seed()
+
+
+try:
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+except ImportError:  # not a SnapStart runtime (tests, local): the first invocation loads what warm() would
+    pass
+else:
+    register_before_snapshot(warm)
+    register_after_restore(restored)
 
 
 @logger.inject_lambda_context(correlation_id_path="batch_id")
@@ -21,6 +49,10 @@ from receiptflow.workflow.payloads import FailedItem, ItemRef
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Scan one item of a batch."""
+    from receiptflow.workflow.aws import aws_workflow
+    from receiptflow.workflow.items import scan_item
+    from receiptflow.workflow.payloads import ItemRef
+
     ref = ItemRef.model_validate(event)  # our own payload model: plain pydantic, no parser envelope
     try:
         outcome = scan_item(aws_workflow(), ref)
@@ -38,6 +70,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 def record_failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Store the typed error caught for one item."""
+    from receiptflow.workflow.aws import aws_workflow
+    from receiptflow.workflow.items import record_failure
+    from receiptflow.workflow.payloads import FailedItem
+
     failed = FailedItem.model_validate(event)
     outcome = record_failure(aws_workflow(), failed)
     logger.info("item failed", item_id=failed.item_id, error=failed.error.error, code=outcome.code)

@@ -117,6 +117,8 @@ class ProviderError(ReceiptflowError):
         self.attempts = 0
         self.providers_tried: list[str] = []
         self.cost_usd = 0.0
+        # what the fallbacks did when this (the primary provider's) error is the one reported
+        self.fallbacks: list[dict[str, str | int]] = []
 
 
 class ProviderThrottledError(ProviderError):

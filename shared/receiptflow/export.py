@@ -1,7 +1,8 @@
 """Exports of scan results: CSV with stable columns, and JSON Lines (one ``ScanResult`` per line).
 
 Batch items export the same way with the user's ``correction`` (field → value) laid over the machine
-result: corrected columns take the user's value with confidence 1, and ``corrected_fields`` names them.
+result: corrected columns take the user's value with confidence 1, ``corrected_fields`` names them, and
+``reviewed`` says whether a person accepted the item (empty for results that are not batch items).
 Text cells that a spreadsheet would run as a formula are prefixed with ``'``.
 """
 
@@ -41,6 +42,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "sha256",
     "corrected",
     "corrected_fields",
+    "reviewed",
 )
 _TEXT_COLUMNS = frozenset(
     {"source", "error_message", "vendor_name", "vendor_address", "vendor_phone", "receipt_number",
@@ -114,7 +116,9 @@ def item_result(item: BatchItem) -> ScanResult:
 
 def _row(entry: Row) -> dict[str, str]:
     if isinstance(entry, BatchItem):
-        return result_row(item_result(entry), entry.correction)
+        row = result_row(item_result(entry), entry.correction)
+        row["reviewed"] = _cell(entry.reviewed)
+        return row
     return result_row(entry)
 
 
@@ -142,10 +146,12 @@ def items_to_csv(items: Iterable[BatchItem]) -> str:
 
 
 def jsonl_line(entry: Row) -> str:
-    """One JSON line: the ``ScanResult``; for an item, plus ``item_id`` and any ``correction``."""
+    """One JSON line: the ``ScanResult``; for an item, plus ``item_id``, ``reviewed`` and any
+    ``correction``."""
     if isinstance(entry, BatchItem):
         data = json.loads(item_result(entry).model_dump_json())
         data["item_id"] = entry.item_id
+        data["reviewed"] = entry.reviewed
         if entry.correction:
             data["correction"] = entry.correction
         return json.dumps(data, ensure_ascii=False)

@@ -19,7 +19,7 @@ import time
 from receiptflow.document import BlobRef
 from receiptflow.errors import ProviderError, ReceiptflowError, StoreUnavailableError
 from receiptflow.extract import EXTRACTOR_VERSION
-from receiptflow.models import ScanError, ScanResult, ScanStatus
+from receiptflow.models import FallbackOutcome, ScanError, ScanResult, ScanStatus
 from receiptflow.ports import Provider, ResultCache
 from receiptflow.settings import Settings
 
@@ -65,6 +65,7 @@ def error_result(
         result.attempts = error.attempts
         result.providers_tried = list(error.providers_tried)
         result.cost_usd = error.cost_usd
+        scan_error.fallbacks = [FallbackOutcome.model_validate(f) for f in error.fallbacks]
     return result
 
 

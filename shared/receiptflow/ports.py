@@ -129,6 +129,10 @@ class BatchStore(Protocol):
         """Store a user correction beside the machine result (both kept)."""
         ...
 
+    def set_reviewed(self, batch_id: str, item_id: str, reviewed: bool) -> BatchItem:
+        """Mark the item reviewed (``reviewed_at`` = now) or not; scanning it again clears the mark."""
+        ...
+
     def next_seq(self, batch_id: str) -> int:
         """Next per-batch event sequence number (1, 2, 3, ... atomically)."""
         ...

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     retry_base_seconds: float = 0.5  # full-jitter exponential backoff: random(0, base * 2**n), capped below
     retry_max_wait_seconds: float = 10.0
     fallback_on_unreadable: bool = False  # ask the next provider when one says the image is unreadable
+    fallback_on_throttle: bool = False  # ask the (paid) next provider when one is throttled (backpressure)
     openai_model: str = "gpt-4o-mini"
     openai_secret_name: str | None = None
     openai_max_side_px: int = 1024
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     jwt_audience: str = ""
     jwt_jwks_url: str = ""  # defaults to <issuer>/.well-known/jwks.json
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
+    # signs completion webhooks; empty: `receiptflow serve` keeps a generated one in DATA_DIR/webhook-secret
+    webhook_secret: str = ""
 
     # HTTP server (`receiptflow serve`; docs/api.md "Limits and timeouts")
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request line + headers, per request

@@ -129,11 +129,23 @@ def test_committed_events_schema_is_up_to_date() -> None:
     assert committed == render(), "regenerate with: python -m receiptflow.api.schema"
 
 
-def test_circuit_states_read_the_shared_breaker_store(tmp_path: Path) -> None:
+def test_circuit_states_read_the_shared_breaker_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from receiptflow.adapters.embedded.breaker_store import SqliteBreakerStore
     from receiptflow.api.circuits import circuit_reader
     from receiptflow.ports import BreakerPhase, BreakerState
+    from receiptflow.providers.factory import clear_provider_cache
 
+    # both cloud providers configured, so both are in the chain (and have a circuit)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    clear_provider_cache()
     store = SqliteBreakerStore(tmp_path / "breakers.db")
     settings = Settings(data_dir=tmp_path, provider="auto", provider_order="textract, openai")
     assert store.compare_and_set(

@@ -143,13 +143,15 @@ def test_every_provider_failing_raises_a_retryable_error_with_the_accounting(
 ) -> None:
     parts = Parts(settings, replay(*[fail(500) for _ in range(4)]), tmp_path, no_wait)
     for _ in range(4):
-        add_error(parts.stubber, "ThrottlingException")
+        add_error(parts.stubber, "InternalServerError", 500)
     with pytest.raises(ProviderUnavailableError) as caught:
         parts.chain.analyze(make_doc("all-down"))
     assert type(caught.value) is ProviderUnavailableError
+    assert caught.value.provider == "textract"  # the primary's error, the fallback's outcome attached
     assert caught.value.retryable
     assert caught.value.attempts == 8
     assert caught.value.providers_tried == ["textract", "openai"]
+    assert [f["provider"] for f in caught.value.fallbacks] == ["openai"]
 
 
 def test_open_circuits_everywhere_raise_circuit_open(

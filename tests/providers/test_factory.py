@@ -60,9 +60,18 @@ def test_auto_with_aws_credentials_tries_textract_first(
     assert build_provider("auto", settings).name == "chain:textract>local"
 
 
-def test_auto_in_aws_is_the_configured_order_with_dynamodb_breakers(settings: Settings) -> None:
+def test_auto_in_aws_is_the_configured_order_with_dynamodb_breakers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
     in_aws = settings.model_copy(
-        update={"table_name": "ReceiptflowTable-abc", "provider_order": "textract,openai"}
+        update={
+            "table_name": "ReceiptflowTable-abc",
+            "provider_order": "textract,openai",
+            "openai_secret_name": "receiptflow/openai",
+        }
     )
     provider = build_provider("auto", in_aws)
     assert isinstance(provider, ProviderChain)

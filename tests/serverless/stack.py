@@ -234,16 +234,23 @@ def _patch_retry_sleep(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> 
     monkeypatch.setattr(retrier_decl, "time", _Clock)
 
 
-def _serialise(monkeypatch: pytest.MonkeyPatch) -> threading.RLock:
+def _serialise(monkeypatch: pytest.MonkeyPatch, *, concurrent_lambdas: bool = False) -> threading.RLock:
     lock = threading.RLock()
     process = BotocoreStubber.process_request
 
     def serialised(self: BotocoreStubber, request: Any) -> Any:
+        if concurrent_lambdas and _is_lambda_invoke(request):
+            return process(self, request)  # the handler's own AWS calls still take the lock one by one
         with lock:
             return process(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", serialised)
     return lock
+
+
+def _is_lambda_invoke(request: Any) -> bool:
+    url = str(getattr(request, "url", ""))
+    return url.startswith("https://lambda.") and url.endswith("/invocations")
 
 
 def _queue(name: str) -> tuple[str, str]:
@@ -296,8 +303,11 @@ def serverless_stack(
     max_concurrency: int = 4,
     distributed_threshold: int = 40,
     extra_env: dict[str, str] | None = None,
+    concurrent_lambdas: bool = False,
 ) -> Iterator[Stack]:
-    """Everything the batch workflow touches, under moto, wired like template.yaml."""
+    """Everything the batch workflow touches, under moto, wired like template.yaml. With
+    ``concurrent_lambdas`` the handlers of concurrent Map iterations run at the same time, as Lambda runs
+    them (each AWS call they make is still processed alone); by default one Lambda runs at a time."""
     _environment(monkeypatch, tmp_path, {})
     invocations: list[Invocation] = []
     sleeps: list[float] = []
@@ -306,7 +316,7 @@ def serverless_stack(
     _patch_lambda(monkeypatch, invocations, hooks)
     _patch_before_invoke(monkeypatch, gates)
     _patch_retry_sleep(monkeypatch, sleeps)
-    lock = _serialise(monkeypatch)
+    lock = _serialise(monkeypatch, concurrent_lambdas=concurrent_lambdas)
     _reset_caches()
     try:
         with mock_aws(config=MOTO_CONFIG):

@@ -28,11 +28,12 @@ _SCALAR_LIST_TAGS = {"GetAtt"}  # "!GetAtt A.B" means ["A", "B"]
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader reading CloudFormation short tags: ``!Ref x`` → ``{"Ref": "x"}``, ``!Sub`` → ``Fn::Sub``."""
+    """SafeLoader reading CloudFormation short tags: ``!Ref x`` → ``{"Ref": "x"}``, ``!Condition c`` →
+    ``{"Condition": "c"}``, ``!Sub`` → ``Fn::Sub``."""
 
 
 def _construct_short_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    key = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    key = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)

@@ -10,10 +10,10 @@ from receiptflow.settings import Settings
 
 
 def provider_names(settings: Settings) -> list[str]:
-    """Providers that may have a circuit: the chain order, or the single configured provider."""
-    if settings.provider == "auto":
-        return [name.strip() for name in settings.provider_order.split(",") if name.strip()]
-    return [settings.provider]
+    """Providers that may have a circuit: those in the chain ``settings.provider`` builds."""
+    from receiptflow.providers.factory import chain_names
+
+    return chain_names(settings)
 
 
 def circuit_reader(store: BreakerStore, settings: Settings) -> Callable[[], dict[str, Any]]:

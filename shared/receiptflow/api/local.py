@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from receiptflow.adapters.webhook_notifier import WebhookNotifier
 from receiptflow.api.auth import ApiKeyAuthenticator
 from receiptflow.api.circuits import circuit_reader
 from receiptflow.api.ratelimit import RateLimiter
@@ -24,6 +25,7 @@ from receiptflow.errors import ConflictError
 from receiptflow.models import Batch, BatchStatus, CompleteEvent, ScanResult, utcnow
 from receiptflow.ports import BatchStore, EventPublisher
 from receiptflow.settings import Settings
+from receiptflow.webhooks import SECRET_FILENAME, load_or_create_secret
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +66,17 @@ class _Run:
 class LocalControl:
     """Starts each batch's ``run_batch`` in a background thread; cancel sets its stop event."""
 
-    def __init__(self, store: BatchStore, publisher: EventPublisher, runner: BatchRunner) -> None:
+    def __init__(
+        self,
+        store: BatchStore,
+        publisher: EventPublisher,
+        runner: BatchRunner,
+        notifier: WebhookNotifier | None = None,
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._runner = runner
+        self._notifier = notifier
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
 
@@ -117,6 +126,8 @@ class LocalControl:
                 cost_usd=done.cost_usd,
             )
         )
+        if self._notifier is not None:
+            self._notifier.batch_completed(done)
         return done
 
     def resume(self, batches: Iterable[Batch]) -> list[str]:
@@ -168,6 +179,9 @@ class LocalControl:
         try:
             final = self._runner.run_batch(batch_id, stop=run.stop)
             run.outcome["status"] = final.status
+            stopped_for_shutdown = final.status is BatchStatus.CANCELLED and not run.cancelled_by_user
+            if self._notifier is not None and final.status.terminal and not stopped_for_shutdown:
+                self._notifier.batch_completed(final)
         except Exception:  # a runner crash must not kill the server; the batch stays running for resume
             logger.exception("batch runner failed", extra={"batch_id": batch_id})
 
@@ -205,7 +219,11 @@ def build_local_services(settings: Settings, keys: dict[str, str]) -> tuple[ApiS
     cache = SqliteResultCache(db_path) if settings.cache_enabled else None
     hub = EventHub()
     runner = LocalRunner(store, cache, hub, settings, blobs=blobs)
-    control = LocalControl(store, hub, runner)
+
+    def webhook_secret() -> str:
+        return settings.webhook_secret or load_or_create_secret(settings.data_dir / SECRET_FILENAME)
+
+    control = LocalControl(store, hub, runner, WebhookNotifier(webhook_secret))
     authenticator = ApiKeyAuthenticator(keys)
 
     def resume() -> None:

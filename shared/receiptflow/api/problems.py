@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from receiptflow import errors
@@ -142,3 +143,75 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+# --- OpenAPI -------------------------------------------------------------------------------------
+class ProblemDetails(BaseModel):
+    """An RFC 7807 problem; switch on ``code``."""
+
+    type: str = Field(examples=["urn:receiptflow:problem:not_found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    code: str = Field(description="stable error code", examples=["not_found"])
+    detail: str = Field(examples=["batch 3f2a… not found"])
+    instance: str | None = Field(default=None, examples=["/v1/batches/3f2a…"])
+    retryable: bool | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="request validation: one entry per failed field (loc, msg, type)"
+    )
+
+
+# Statuses each operation produces besides the generic ones (401/429 on authenticated routes, 404 on
+# routes naming a batch, 422 on routes that take parameters or a body): see ``problem_statuses``.
+_EXTRA_STATUSES: dict[str, tuple[int, ...]] = {
+    "POST /v1/batches": (422,),
+    "POST /v1/batches/{batch_id}/files": (409, 413, 422),
+    "POST /v1/batches/{batch_id}/start": (400, 409),
+    "DELETE /v1/batches/{batch_id}": (409,),
+    "POST /v1/batches/{batch_id}/retry-failed": (400, 409),
+    "GET /v1/batches/{batch_id}/results": (400,),
+    "GET /v1/batches/{batch_id}/events": (400, 501),
+    "PATCH /v1/batches/{batch_id}/items/{item_id}": (400, 409),
+    "POST /v1/batches/{batch_id}/items/{item_id}/accept": (409,),
+    "GET /v1/batches/{batch_id}/items/{item_id}/thumbnail": (422,),
+    "GET /v1/batches/{batch_id}/items/{item_id}/pages/{page}": (422,),
+    "POST /v1/scan": (413, 422, 502, 503, 504),
+    "GET /health": (503,),
+}
+_STATUS_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+}
+
+
+def problem_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
+    """The problem statuses the operation ``method path`` can answer."""
+    statuses: set[int] = set(_EXTRA_STATUSES.get(f"{method.upper()} {path}", ()))
+    if path.startswith("/v1/"):
+        statuses |= {401, 429}
+    if "{batch_id}" in path:
+        statuses.add(404)
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses.add(422)
+    return sorted(statuses)
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare ``application/problem+json`` (schema ``Problem``) on every operation for the statuses it
+    produces, replacing FastAPI's default 422 body, which this API never sends."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status in problem_statuses(method, path, operation):
+                response: dict[str, Any] = {
+                    "description": HTTPStatus(status).phrase,
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+                if status in _STATUS_HEADERS:
+                    response["headers"] = _STATUS_HEADERS[status]
+                responses[str(status)] = response
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema

@@ -101,11 +101,21 @@ class ScanResponse(BaseModel):
     result: ScanResult
 
 
+class ProviderReadiness(BaseModel):
+    """Whether a provider is configured here, whether the chain uses it, and why (or why not)."""
+
+    name: str
+    configured: bool
+    in_chain: bool
+    reason: str
+
+
 class HealthReport(BaseModel):
     """``GET /health``."""
 
     status: str
     checks: dict[str, str]
+    providers: list[ProviderReadiness] = Field(default_factory=list)
 
 
 class StatsReport(BaseModel):
@@ -117,3 +127,4 @@ class StatsReport(BaseModel):
     cache_hit_rate: float | None
     provider_latency_ms: dict[str, dict[str, float]]
     circuits: dict[str, Any]
+    providers: list[ProviderReadiness] = Field(default_factory=list)

@@ -108,9 +108,8 @@ def run(args: argparse.Namespace) -> int:
         create_app(services), multipart_bytes=settings.max_request_bytes, other_bytes=settings.max_json_bytes
     )
     tenants = ", ".join(escape(safe(t)) for t in sorted(set(keys.values())))
-    console.print(
-        f"receiptflow API on [bold]http://{escape(safe(args.host))}:{args.port}[/bold] (docs at /docs)"
-    )
+    url = f"http://{escape(safe(args.host))}:{args.port}/"
+    console.print(f"receiptflow on [bold]{url}[/bold] (web app at /, API docs at /docs)")
     console.print(f"API keys configured for {len(set(keys.values()))} tenant(s): {tenants}")
     data_dir = escape(safe(str(settings.data_dir)))
     console.print(f"data in {data_dir}, {settings.workers} scanning worker(s)")

@@ -19,12 +19,20 @@ from receiptflow.models.events import (
     SnapshotEvent,
     parse_event,
 )
-from receiptflow.models.fields import DateField, ExtractedField, MoneyField, TextField, TimeField
+from receiptflow.models.fields import (
+    DateField,
+    ExtractedField,
+    FieldBox,
+    MoneyField,
+    TextField,
+    TimeField,
+)
 from receiptflow.models.receipt import MONEY_FIELDS, SUMMARY_FIELDS, LineItem, Receipt, ReceiptCheck
-from receiptflow.models.scan import ScanError, ScanResult, ScanStatus
+from receiptflow.models.scan import FallbackOutcome, ScanError, ScanResult, ScanStatus
 
 __all__ = [
     "EVENT_ADAPTER",
+    "FallbackOutcome",
     "MONEY_FIELDS",
     "SUMMARY_FIELDS",
     "Batch",
@@ -37,6 +45,7 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "ExtractedField",
+    "FieldBox",
     "ItemStatus",
     "LineItem",
     "MoneyField",

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from receiptflow.models.scan import ScanResult
 
@@ -80,6 +80,19 @@ class BatchOptions(BaseModel):
 
     provider: str | None = None
     use_cache: bool = True
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="receives a signed POST when the batch finishes (see docs/webhooks.md): https://, "
+        "or http:// to localhost",
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_target(cls, url: str | None) -> str | None:
+        from receiptflow.webhooks import check_webhook_url
+
+        return None if url is None else check_webhook_url(url)
 
 
 class Batch(BaseModel):
@@ -111,5 +124,14 @@ class BatchItem(BaseModel):
     status: ItemStatus = ItemStatus.PENDING
     result: ScanResult | None = None
     correction: dict[str, Any] | None = None
+    reviewed_at: dt.datetime | None = Field(
+        default=None, description="when a person accepted the item's values (None: not reviewed)"
+    )
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reviewed(self) -> bool:
+        """True once a person accepted the item (``reviewed_at`` is set)."""
+        return self.reviewed_at is not None

@@ -17,12 +17,22 @@ class ScanStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class FallbackOutcome(BaseModel):
+    """What one fallback provider did when the chain failed (the reported error is the primary's)."""
+
+    provider: str
+    code: str
+    message: str = ""
+    attempts: int = 0
+
+
 class ScanError(BaseModel):
     """A typed, per-item error: a stable ``code`` clients can switch on."""
 
     code: str
     message: str
     retryable: bool = False
+    fallbacks: list[FallbackOutcome] = Field(default_factory=list)
 
 
 class ScanResult(BaseModel):

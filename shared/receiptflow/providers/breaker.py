@@ -8,8 +8,12 @@ process and Lambda sees the same circuit.
   every other caller is still rejected. The probe's success closes the circuit, its failure re-opens it.
   A probe that never reports (its worker died) is replaced after ``probe_timeout_seconds``.
 
-``UnreadableDocumentError`` (a bad image) is not a provider failure and is not counted. If the store itself
-is unavailable the breaker fails open (calls pass) rather than taking the provider down with it.
+Only evidence that the provider is down counts as a failure: ``ProviderUnavailableError`` (5xx,
+connection errors) and ``ProviderTimeoutError``. Every other outcome means the provider answered and counts
+as a success: a bad image (``UnreadableDocumentError``), throttling (``ProviderThrottledError`` is
+backpressure: the provider is up and asks us to slow down), a configuration problem (``ProviderConfigError``:
+waiting would not cure it, and an open circuit would hide it), or any other error. If the store itself is
+unavailable the breaker fails open (calls pass) rather than taking the provider down with it.
 """
 
 from __future__ import annotations
@@ -21,12 +25,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn, TypeVar
 
-from receiptflow.errors import CircuitOpenError, StoreUnavailableError, UnreadableDocumentError
+from receiptflow.errors import (
+    CircuitOpenError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    StoreUnavailableError,
+)
 from receiptflow.ports import BreakerPhase, BreakerState, BreakerStore
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 _CAS_ROUNDS = 50
+
+
+def counts_as_failure(error: BaseException) -> bool:
+    """True when ``error`` is evidence that the provider is down (see the module docstring)."""
+    return isinstance(error, ProviderUnavailableError | ProviderTimeoutError) and not isinstance(
+        error, CircuitOpenError
+    )
 
 
 @dataclass(frozen=True)
@@ -62,15 +78,15 @@ class CircuitBreaker:
 
     # --- the calls ---------------------------------------------------------------------------------
     def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` through the breaker: reject if open, record its success or failure."""
+        """Run ``fn`` through the breaker: reject if open, record whether the provider was reachable."""
         permit = self.acquire()
         try:
             result = fn()
-        except UnreadableDocumentError:
-            self.record_success(permit)  # the provider answered; the image was the problem
-            raise
-        except Exception:
-            self.record_failure(permit)
+        except Exception as error:
+            if counts_as_failure(error):
+                self.record_failure(permit)
+            else:
+                self.record_success(permit)  # the provider answered (bad image, throttled, refused, ...)
             raise
         self.record_success(permit)
         return result

@@ -2,16 +2,26 @@
 
 The chain moves to the next provider when one fails (after its own retries), when its circuit is open, or when
 its answer's key-field confidence (vendor, date, total) is below ``settings.fallback_confidence``; if every
-answer is weak the most confident one is kept. ``UnreadableDocumentError`` (the image is the problem) stops
-the chain unless ``settings.fallback_on_unreadable``: no retry storm and no paying twice for garbage.
+answer is weak the most confident one is kept. Two failures stop the chain instead:
+
+- ``UnreadableDocumentError`` (the image is the problem), unless ``settings.fallback_on_unreadable``: no retry
+  storm and no paying twice for garbage;
+- ``ProviderThrottledError`` (backpressure: the provider is up but asks us to slow down), unless
+  ``settings.fallback_on_throttle``: the caller (Step Functions' Retry) backs off and tries again, instead of
+  sending the receipt to a paid fallback.
 
 Race mode (``settings.race_after_seconds``): when a provider has not answered after that many seconds the
 next one starts too, and the first good answer wins. A call still running when the chain returns is not
 waited for, so its cost is not in the total.
 
-When every provider fails the chain raises one error, carrying ``attempts``, ``providers_tried`` and
-``cost_usd``: the last retryable one if any (so Step Functions' Retry can match its class name), else
-the last.
+When every provider fails the chain raises the **primary** provider's error (the first in chain order), so
+Step Functions' Retry/Catch match what really happened to it. The one exception: when the primary was only
+rejected by its own open breaker, the first fallback that really tried (an error other than an open breaker
+or missing configuration) is reported instead; if none did, the primary's ``CircuitOpenError``. So one
+provider's breaker never hides another provider's real error, and an unconfigured fallback never hides
+anything. The raised error carries ``attempts``, ``providers_tried``, ``cost_usd`` and ``fallbacks`` (what
+each other provider did), and its message ends with a short ``[also tried: …]`` summary of them, so it
+survives the Lambda error payload.
 """
 
 from __future__ import annotations
@@ -22,7 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from receiptflow.document import Document
-from receiptflow.errors import ProviderError, UnreadableDocumentError
+from receiptflow.errors import (
+    CircuitOpenError,
+    ProviderConfigError,
+    ProviderError,
+    ProviderThrottledError,
+    UnreadableDocumentError,
+)
 from receiptflow.ports import Provider, ProviderOutput
 from receiptflow.providers.breaker import CircuitBreaker
 from receiptflow.providers.retry import RetryPolicy, call_with_retry
@@ -115,7 +131,11 @@ class ProviderChain:
         )
 
     def _stops(self, outcome: _Outcome) -> bool:
-        return isinstance(outcome.error, UnreadableDocumentError) and not self.settings.fallback_on_unreadable
+        if isinstance(outcome.error, UnreadableDocumentError):
+            return not self.settings.fallback_on_unreadable
+        if isinstance(outcome.error, ProviderThrottledError):
+            return not self.settings.fallback_on_throttle
+        return False
 
     # --- race mode ---------------------------------------------------------------------------------
     def _race(self, doc: Document, race_after: float) -> ProviderOutput:
@@ -168,15 +188,46 @@ class ProviderChain:
                 attempts=attempts,
                 providers_tried=list(started),
             )
-        errors = [o.error for o in unique if o.error is not None]
-        retryable = [e for e in errors if e.retryable]
-        error = (
-            retryable[-1] if retryable and not isinstance(errors[-1], UnreadableDocumentError) else errors[-1]
-        )
+        failed = sorted((o for o in unique if o.error is not None), key=self._position)
+        reported = _reported(failed)
+        error = reported.error
+        assert error is not None
         error.attempts = attempts
         error.providers_tried = list(started)
         error.cost_usd = spent
+        error.fallbacks = [_summary(o) for o in failed if o is not reported]
+        if error.fallbacks:
+            error.message = f"{error.message} [also tried: {_fallback_text(error.fallbacks)}]"
+            error.args = (error.message,)
         raise error
+
+    def _position(self, outcome: _Outcome) -> int:
+        names = [p.name for p in self.providers]
+        return names.index(outcome.provider) if outcome.provider in names else len(names)
+
+
+def _reported(failed: list[_Outcome]) -> _Outcome:
+    """The primary's outcome, unless only its breaker answered and a fallback really tried."""
+    primary = failed[0]
+    if not isinstance(primary.error, CircuitOpenError):
+        return primary
+    tried = [o for o in failed[1:] if not isinstance(o.error, CircuitOpenError | ProviderConfigError)]
+    return tried[0] if tried else primary
+
+
+def _summary(outcome: _Outcome) -> dict[str, str | int]:
+    error = outcome.error
+    assert error is not None
+    return {
+        "provider": outcome.provider,
+        "code": error.code,
+        "message": error.message,
+        "attempts": outcome.attempts,
+    }
+
+
+def _fallback_text(fallbacks: list[dict[str, str | int]]) -> str:
+    return "; ".join(f"{f['provider']}: {f['code']}: {str(f['message'])[:200]}" for f in fallbacks)
 
 
 def _confidence(outcome: _Outcome) -> float:

@@ -2,19 +2,27 @@
 
 - ``local``: the on-machine OCR engine, as it is.
 - ``textract`` / ``openai``: that cloud provider behind its retries and shared circuit breaker.
-- ``auto``: in AWS (``settings.table_name`` set) the chain in ``settings.provider_order``. On a machine, the
-  cloud providers in that order that are usable here (AWS credentials and a region for Textract; an OpenAI
-  key for OpenAI), then ``local`` as the offline last resort; with no cloud provider usable, just ``local``.
+- ``auto``: the providers in ``settings.provider_order`` that are **configured** here, in that order: Textract
+  needs AWS credentials and a region, OpenAI an API key (``OPENAI_API_KEY``, or a Secrets Manager secret / SSM
+  parameter named by ``settings.openai_secret_name``), ``local`` the OCR engine's packages. A provider that is
+  not configured is not in the chain, so it can neither fail every fallback nor open its breaker. On a machine
+  (``settings.table_name`` unset) ``local`` is added as the offline last resort; in AWS a chain with nothing
+  configured is refused with ``ProviderConfigError`` saying why.
 
-Breaker state lives in DynamoDB when ``settings.table_name`` is set, else in the embedded SQLite database.
+``provider_readiness`` says, for ``GET /health`` and ``GET /v1/stats``, which providers are configured, which
+are in the chain, and why the others are not. Breaker state lives in DynamoDB when ``settings.table_name`` is
+set, else in the embedded SQLite database.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
+from dataclasses import dataclass
 
+from receiptflow.errors import ProviderConfigError
 from receiptflow.ports import BreakerStore, Provider
 from receiptflow.providers.breaker import CircuitBreaker
 from receiptflow.settings import Settings
@@ -23,7 +31,18 @@ PROVIDER_NAMES = ("local", "textract", "openai", "auto")
 CLOUD_PROVIDERS = ("textract", "openai")
 logger = logging.getLogger(__name__)
 _cache: dict[tuple[str, str], Provider] = {}
-_lock = threading.Lock()
+_readiness: dict[str, list[ProviderReadiness]] = {}
+_lock = threading.RLock()  # _build (under the lock) may read provider_readiness
+
+
+@dataclass(frozen=True)
+class ProviderReadiness:
+    """Whether one provider can be used here and whether the configured chain uses it."""
+
+    name: str
+    configured: bool
+    in_chain: bool
+    reason: str
 
 
 def build_provider(name: str, settings: Settings) -> Provider:
@@ -42,6 +61,7 @@ def clear_provider_cache() -> None:
     """Forget built providers (tests; a process whose settings changed)."""
     with _lock:
         _cache.clear()
+        _readiness.clear()
 
 
 def _build(name: str, settings: Settings) -> Provider:
@@ -50,6 +70,14 @@ def _build(name: str, settings: Settings) -> Provider:
     if name == "auto":
         order = auto_order(settings)
         logger.info("provider auto", extra={"order": ",".join(order)})
+        if not order:
+            reasons = "; ".join(
+                f"{r.name}: {r.reason}" for r in provider_readiness(settings) if not r.configured
+            )
+            raise ProviderConfigError(
+                f"No provider in RECEIPTFLOW_PROVIDER_ORDER={settings.provider_order!r} is configured "
+                f"({reasons})"
+            )
         if order == ["local"]:
             return _single("local", settings)
     else:
@@ -80,30 +108,72 @@ def _single(name: str, settings: Settings) -> Provider:
 
 def auto_order(settings: Settings) -> list[str]:
     """The providers ``auto`` chains, in order (see the module docstring)."""
-    order = [n.strip() for n in settings.provider_order.split(",") if n.strip()]
-    if settings.table_name:
-        return order or ["textract", "openai"]
-    usable = [
-        n
-        for n in order
-        if n == "local" or (n == "textract" and aws_usable()) or (n == "openai" and openai_usable(settings))
-    ]
-    if "local" not in usable:
+    order = [n.strip() for n in settings.provider_order.split(",") if n.strip()] or list(CLOUD_PROVIDERS)
+    usable = [n for n in order if is_configured(n, settings)[0]]
+    if not settings.table_name and "local" not in usable:
         usable.append("local")
     return usable
 
 
-def aws_usable() -> bool:
-    """True when boto3's default chain finds credentials and a region."""
+def chain_names(settings: Settings) -> list[str]:
+    """The providers ``build_provider(settings.provider, settings)`` uses, in order."""
+    return auto_order(settings) if settings.provider == "auto" else [settings.provider]
+
+
+def is_configured(name: str, settings: Settings) -> tuple[bool, str]:
+    """Whether provider ``name`` can be used here, and why (or why not)."""
+    if name == "textract":
+        return _aws_readiness()
+    if name == "openai":
+        return _openai_readiness(settings)
+    if name == "local":
+        missing = [m for m in ("rapidocr", "onnxruntime") if importlib.util.find_spec(m) is None]
+        if missing:
+            return False, f"the on-machine OCR engine is not installed ({', '.join(missing)} missing)"
+        return True, "on-machine OCR engine installed"
+    return False, f"unknown provider {name!r}"
+
+
+def provider_readiness(settings: Settings) -> list[ProviderReadiness]:
+    """Every known provider: configured or not (with the reason), in the chain or not. Computed once per
+    settings (it may look for AWS credentials)."""
+    key = settings.model_dump_json()
+    with _lock:
+        cached = _readiness.get(key)
+    if cached is not None:
+        return cached
+    chain = chain_names(settings)
+    states = []
+    for name in ("textract", "openai", "local"):
+        configured, reason = is_configured(name, settings)
+        states.append(ProviderReadiness(name, configured, name in chain, reason))
+    with _lock:
+        _readiness[key] = states
+    return states
+
+
+def _aws_readiness() -> tuple[bool, str]:
     import boto3
 
     session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
-    return session.region_name is not None and session.get_credentials() is not None
+    if session.region_name is None:
+        return False, "no AWS region: set AWS_REGION (e.g. us-east-1) or a region in ~/.aws/config"
+    if session.get_credentials() is None:
+        return False, "no AWS credentials found by the default chain (profile, env, SSO or role)"
+    return True, f"AWS credentials and region {session.region_name}"
 
 
-def openai_usable(settings: Settings) -> bool:
-    """True when an OpenAI key is configured (env var or secret name)."""
-    return bool(os.environ.get("OPENAI_API_KEY", "").strip() or settings.openai_secret_name)
+def _openai_readiness(settings: Settings) -> tuple[bool, str]:
+    if os.environ.get("OPENAI_API_KEY", "").strip():
+        return True, "key from OPENAI_API_KEY"
+    name = settings.openai_secret_name
+    if name:
+        where = "SSM parameter" if name.startswith("/") else "Secrets Manager secret"
+        return True, f"key from the {where} {name!r}"
+    return False, (
+        "no OpenAI API key: set OPENAI_API_KEY, or RECEIPTFLOW_OPENAI_SECRET_NAME (the template's "
+        "OpenAISecretName) to a Secrets Manager secret or an SSM parameter starting with '/'"
+    )
 
 
 def breaker_store(settings: Settings) -> BreakerStore:

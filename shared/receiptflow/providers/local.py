@@ -8,6 +8,7 @@ from functools import lru_cache
 from receiptflow.document import Document
 from receiptflow.errors import NoReceiptFoundError
 from receiptflow.extract import extract_receipt
+from receiptflow.extract.geometry import locate_fields
 from receiptflow.models import Receipt
 from receiptflow.ocr.engine import OcrEngine
 from receiptflow.ocr.lines import OcrLine
@@ -54,6 +55,7 @@ class LocalProvider:
     def extract(self, lines: list[OcrLine], doc: Document) -> Receipt:
         """Extraction step alone: the receipt read from ``lines`` of ``doc``."""
         receipt = extract_receipt(lines, page_sizes=[(p.width, p.height) for p in doc.pages])
+        locate_fields(receipt, lines, [(p.width, p.height) for p in doc.pages])
         receipt.provider = self.name
         return receipt
 

@@ -5,8 +5,9 @@ Rules worth knowing:
 - **One receipt per ExpenseIndex.** Expense documents on different pages that carry the same receipt/invoice
   number are one receipt continued over pages and are merged (a multi-page invoice that Textract indexed
   twice); otherwise each ExpenseIndex is its own receipt (several receipts in one image).
-- **Each field keeps** the printed ``ValueDetection.Text`` as ``text``, the normalised value and
-  ``Confidence / 100``. Among repeated fields the most confident one that parses wins.
+- **Each field keeps** the printed ``ValueDetection.Text`` as ``text``, the normalised value,
+  ``Confidence / 100`` and the value's bounding box (``box``, page-normalised like Textract's).
+  Among repeated fields the most confident one that parses wins.
 - **Vendor** comes from ``VENDOR_NAME``, else from ``NAME`` in the ``VENDOR`` group.
 - **TOTAL** often appears several times with different values. Candidates labelled subtotal/tax are dropped;
   the rest are ranked by, in order: (1) agreeing with subtotal + tax + tip - discount when those are known;
@@ -25,7 +26,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from receiptflow.models import SUMMARY_FIELDS, DateField, LineItem, MoneyField, Receipt, TextField
+from receiptflow.models import (
+    SUMMARY_FIELDS,
+    DateField,
+    FieldBox,
+    LineItem,
+    MoneyField,
+    Receipt,
+    TextField,
+)
 from receiptflow.providers import values
 
 # Textract summary field type → our field (VENDOR-group NAME/ADDRESS are handled by _vendor_type).
@@ -60,6 +69,7 @@ class _Field:
     page: int
     groups: tuple[str, ...]
     currency: str | None
+    box: FieldBox | None = None
 
 
 def parse_expense(raw: dict[str, Any]) -> list[Receipt]:
@@ -143,9 +153,21 @@ def _fields(doc: Any, raw_doc: dict[str, Any]) -> list[_Field]:
                 page=field.pagenumber or 1,
                 groups=tuple(t.upper() for g in field.group_properties or [] for t in g.types or []),
                 currency=(raw_field.get("Currency") or {}).get("Code"),
+                box=_value_box(raw_field, (field.pagenumber or 1) - 1),
             )
         )
     return out
+
+
+def _value_box(raw_field: dict[str, Any], page: int) -> FieldBox | None:
+    """The value's ``Geometry.BoundingBox`` (already normalised to the page), when Textract sent one."""
+    bounds = ((raw_field.get("ValueDetection") or {}).get("Geometry") or {}).get("BoundingBox") or {}
+    try:
+        left, top = float(bounds["Left"]), float(bounds["Top"])
+        width, height = float(bounds["Width"]), float(bounds["Height"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return FieldBox.from_pixels(max(page, 0), (left, top, left + width, top + height), (1.0, 1.0))
 
 
 def _vendor_type(field: _Field) -> str:
@@ -165,7 +187,9 @@ def _text_field(candidates: Sequence[_Field]) -> TextField:
     best = _best(candidates)
     if best is None:
         return TextField()
-    return TextField(value=values.clean_text(best.text), text=best.text, confidence=best.confidence)
+    return TextField(
+        value=values.clean_text(best.text), text=best.text, confidence=best.confidence, box=best.box
+    )
 
 
 def _money_field(candidates: Sequence[_Field], currency: str | None) -> MoneyField:
@@ -182,6 +206,7 @@ def _money(field: _Field, currency: str | None) -> MoneyField:
         text=field.text,
         confidence=field.confidence,
         currency=field.currency or values.currency_of(field.text) or currency,
+        box=field.box,
     )
 
 
@@ -219,7 +244,10 @@ def _date_field(candidates: Sequence[_Field], day_first: bool) -> DateField:
     if best is None:
         return DateField()
     return DateField(
-        value=values.parse_date(best.text, day_first=day_first), text=best.text, confidence=best.confidence
+        value=values.parse_date(best.text, day_first=day_first),
+        text=best.text,
+        confidence=best.confidence,
+        box=best.box,
     )
 
 

@@ -52,6 +52,7 @@ def _moved(item: BatchItem, target: ItemStatus, now: dt.datetime) -> BatchItem:
     update: dict[str, Any] = {"status": target, "updated_at": now}
     if item.status.terminal:
         update["result"] = None
+        update["reviewed_at"] = None
     return item.model_copy(update=update)
 
 
@@ -299,6 +300,25 @@ class DynamoBatchStore:
             raise NotFoundError(f"item {item_id} of batch {batch_id} not found") from e
         return item_from_record(from_attrs(response["Attributes"]))
 
+    def set_reviewed(self, batch_id: str, item_id: str, reviewed: bool) -> BatchItem:
+        """Mark the item reviewed (``reviewed_at`` = now) or not."""
+        now = utcnow()
+        update = "SET updated_at = :updated" + (
+            ", reviewed_at = :updated" if reviewed else " REMOVE reviewed_at"
+        )
+        try:
+            response = self._table.write(
+                "update_item",
+                Key=to_attrs(keys.item_key(batch_id, item_id)),
+                UpdateExpression=update,
+                ConditionExpression=f"attribute_exists(pk) AND {_LIVE}",
+                ExpressionAttributeValues=to_attrs({":updated": now, ":now": self._now()}),
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionCheckFailedError as e:
+            raise NotFoundError(f"item {item_id} of batch {batch_id} not found") from e
+        return item_from_record(from_attrs(response["Attributes"]))
+
     # --- internals -----------------------------------------------------------------------------
     def _now(self) -> int:
         return int(self._clock())
@@ -392,7 +412,7 @@ class DynamoBatchStore:
                         counters[COUNTER_FOR_STATUS[item.status]] -= 1
                         if item.result is not None and item.result.cached:
                             counters[CACHED_COUNTER] -= 1
-                        update += " REMOVE #result"
+                        update += " REMOVE #result, reviewed_at"
                     if target.terminal:
                         counters[COUNTER_FOR_STATUS[target]] += 1
                     actions.append(

@@ -127,6 +127,7 @@ def item_record(item: BatchItem, expires_at: int) -> dict[str, Any]:
         "status": item.status.value,
         "result": item.result.model_dump_json() if item.result else None,
         "correction": _json(item.correction),
+        "reviewed_at": item.reviewed_at,
         "created_at": item.created_at,
         "updated_at": item.updated_at,
     }
@@ -134,7 +135,7 @@ def item_record(item: BatchItem, expires_at: int) -> dict[str, Any]:
 
 def fresh(item: BatchItem) -> BatchItem:
     """A newly added item: always pending and without a result, whatever the caller passed."""
-    return item.model_copy(update={"status": ItemStatus.PENDING, "result": None})
+    return item.model_copy(update={"status": ItemStatus.PENDING, "result": None, "reviewed_at": None})
 
 
 def item_from_record(record: dict[str, Any]) -> BatchItem:
@@ -150,6 +151,7 @@ def item_from_record(record: dict[str, Any]) -> BatchItem:
         status=record["status"],
         result=ScanResult.model_validate_json(result) if result else None,
         correction=None if correction is None else _loads(correction),
+        reviewed_at=record.get("reviewed_at"),
         created_at=record["created_at"],
         updated_at=record["updated_at"],
     )

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS items (
     correction TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    reviewed_at TEXT,
     PRIMARY KEY (batch_id, item_id)
 );
 CREATE INDEX IF NOT EXISTS items_by_status ON items (batch_id, status, item_id);
@@ -120,6 +121,7 @@ def _item(row: sqlite3.Row) -> BatchItem:
         status=ItemStatus(row["status"]),
         result=ScanResult.model_validate_json(row["result"]) if row["result"] else None,
         correction=json.loads(row["correction"]) if row["correction"] else None,
+        reviewed_at=_parse_ts(row["reviewed_at"]),
         created_at=dt.datetime.fromisoformat(row["created_at"]),
         updated_at=dt.datetime.fromisoformat(row["updated_at"]),
     )
@@ -135,11 +137,32 @@ def _counter_deltas(status: ItemStatus, result: ScanResult | None) -> dict[str, 
     return deltas
 
 
+_ADDED_COLUMNS = {"items": {"reviewed_at": "TEXT"}}  # columns newer than the first schema
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(table, column, type) of every ``_ADDED_COLUMNS`` entry the database lacks."""
+    missing = []
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        missing += [(table, name, kind) for name, kind in columns.items() if name not in present]
+    return missing
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a database made by an older version up to ``SCHEMA`` (``CREATE TABLE IF NOT EXISTS`` keeps
+    an existing table as it was)."""
+    for table, name, kind in _missing_columns(conn):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
 class SqliteBatchStore:
     """``ports.BatchStore`` on one SQLite file (shared with the other embedded stores)."""
 
     def __init__(self, db_path: Path) -> None:
         self.db = SqliteDatabase(db_path, SCHEMA)
+        if self.db.read(_missing_columns):  # a write lock only when an old database needs the upgrade
+            self.db.transaction(_add_missing_columns)
 
     # --- batches ---------------------------------------------------------------------------------
     def create_batch(self, batch: Batch) -> None:
@@ -380,7 +403,7 @@ class SqliteBatchStore:
             items = [_item(r) for r in rows]
             cached = sum(1 for i in items if i.result is not None and i.result.cached)
             conn.execute(
-                "UPDATE items SET status = ?, result = NULL, updated_at = ?"
+                "UPDATE items SET status = ?, result = NULL, reviewed_at = NULL, updated_at = ?"
                 " WHERE batch_id = ? AND status = ?",
                 (ItemStatus.PENDING.value, _ts(utcnow()), batch_id, status.value),
             )
@@ -389,7 +412,8 @@ class SqliteBatchStore:
                 " WHERE batch_id = ?",
                 (len(items), cached, batch_id),
             )
-            return [i.model_copy(update={"status": ItemStatus.PENDING, "result": None}) for i in items]
+            reset = {"status": ItemStatus.PENDING, "result": None, "reviewed_at": None}
+            return [i.model_copy(update=reset) for i in items]
 
         return self.db.transaction(requeue)
 
@@ -409,6 +433,19 @@ class SqliteBatchStore:
             conn.execute(
                 "UPDATE items SET correction = ?, updated_at = ? WHERE batch_id = ? AND item_id = ?",
                 (payload, _ts(utcnow()), batch_id, item_id),
+            )
+            return self._get_item_row(conn, batch_id, item_id)
+
+        return _item(self.db.transaction(update))
+
+    def set_reviewed(self, batch_id: str, item_id: str, reviewed: bool) -> BatchItem:
+        """Mark the item reviewed (now) or not."""
+        now = utcnow()
+
+        def update(conn: sqlite3.Connection) -> sqlite3.Row:
+            conn.execute(
+                "UPDATE items SET reviewed_at = ?, updated_at = ? WHERE batch_id = ? AND item_id = ?",
+                (_ts(now) if reviewed else None, _ts(now), batch_id, item_id),
             )
             return self._get_item_row(conn, batch_id, item_id)
 

@@ -9,7 +9,7 @@ import uuid
 import weakref
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
 from receiptflow.api.deps import OwnedBatch, Services, Tenant
 from receiptflow.api.schemas import BatchCreate, BatchCreated, BatchView, UploadAccepted
@@ -51,8 +51,10 @@ def clean_source(name: str | None, fallback: str) -> str:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_batch(body: BatchCreate, request: Request, tenant: Tenant, services: Services) -> BatchCreated:
-    """Create a batch; returns it with the upload targets for its files."""
+def create_batch(
+    body: BatchCreate, request: Request, response: Response, tenant: Tenant, services: Services
+) -> BatchCreated:
+    """Create a batch; returns it with the upload targets for its files (``Location``: the batch)."""
     if body.announced > services.settings.max_files_per_batch:  # before anything is built for them
         raise LimitExceededError(f"at most {services.settings.max_files_per_batch} files per batch")
     specs = body.file_specs()
@@ -66,6 +68,7 @@ def create_batch(body: BatchCreate, request: Request, tenant: Tenant, services: 
     services.store.create_batch(batch)
     files_url = str(request.url_for("upload_files", batch_id=batch.batch_id))
     targets = services.uploads.targets(batch, files_url, specs)
+    response.headers["Location"] = request.url_for("get_batch", batch_id=batch.batch_id).path
     return BatchCreated(batch=batch_view(services.store.get_batch(tenant, batch.batch_id)), uploads=targets)
 
 
@@ -77,7 +80,7 @@ def list_batches(
     return [batch_view(b) for b in services.store.list_batches(tenant, limit=limit)]
 
 
-@router.get("/{batch_id}")
+@router.get("/{batch_id}", name="get_batch")
 def get_batch(batch: OwnedBatch) -> BatchView:
     """Status, counts, rate, ETA and cost estimate."""
     return batch_view(batch)
@@ -85,9 +88,14 @@ def get_batch(batch: OwnedBatch) -> BatchView:
 
 @router.post("/{batch_id}/files", status_code=status.HTTP_201_CREATED, name="upload_files")
 def upload_files(
-    batch: OwnedBatch, services: Services, files: Annotated[list[UploadFile], File(description="repeatable")]
+    batch: OwnedBatch,
+    services: Services,
+    request: Request,
+    response: Response,
+    files: Annotated[list[UploadFile], File(description="repeatable")],
 ) -> UploadAccepted:
-    """Store uploaded files (multipart field ``files``, repeatable) as new items of a created batch.
+    """Store uploaded files (multipart field ``files``, repeatable) as new items of a created batch
+    (``Location``: the first new item).
 
     Only upload limits are checked here; whether a file is a usable image is decided when it is scanned,
     and a bad one becomes that item's typed error."""
@@ -109,6 +117,9 @@ def upload_files(
         ]
         if services.store.add_items(items) != len(items):
             raise ConflictError("some item ids already existed; retry the upload")
+    if items:
+        location = request.url_for("get_item", batch_id=batch.batch_id, item_id=items[0].item_id)
+        response.headers["Location"] = location.path
     return UploadAccepted(
         batch=batch_view(services.store.get_batch(batch.tenant_id, batch.batch_id)), items=items
     )

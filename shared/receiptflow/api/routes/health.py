@@ -1,13 +1,16 @@
-"""``GET /health`` (no auth: checks the stores) and ``GET /v1/stats``."""
+"""``GET /health`` (no auth: checks the stores, says which providers are usable) and ``GET /v1/stats``."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from receiptflow.api.deps import Services, Tenant
 from receiptflow.api.problems import problem
-from receiptflow.api.schemas import HealthReport, StatsReport
+from receiptflow.api.schemas import HealthReport, ProviderReadiness, StatsReport
+from receiptflow.api.services import ApiServices
 from receiptflow.api.views import batch_throughput, provider_latency
 from receiptflow.errors import ReceiptflowError
 from receiptflow.models import BatchItem
@@ -18,9 +21,16 @@ _STATS_BATCHES = 20
 _LATENCY_ITEMS = 200
 
 
+def providers(services: ApiServices) -> list[ProviderReadiness]:
+    """Which providers are configured here, which the chain uses, and why not the others."""
+    from receiptflow.providers.factory import provider_readiness
+
+    return [ProviderReadiness.model_validate(asdict(r)) for r in provider_readiness(services.settings)]
+
+
 @router.get("/health", response_model=HealthReport, responses={503: {"description": "a store is down"}})
 def health(services: Services) -> HealthReport | JSONResponse:
-    """Each store answers a cheap read; 503 problem when one does not."""
+    """Each store answers a cheap read (503 problem when one does not), and the providers' readiness."""
     checks: dict[str, str] = {}
     for name, check in services.health_checks.items():
         try:
@@ -28,9 +38,16 @@ def health(services: Services) -> HealthReport | JSONResponse:
             checks[name] = "ok"
         except (ReceiptflowError, OSError) as e:
             checks[name] = f"error: {type(e).__name__}"
+    readiness = providers(services)
     if all(v == "ok" for v in checks.values()):
-        return HealthReport(status="ok", checks=checks)
-    return problem(503, "store_unavailable", "a store did not answer", checks=checks)
+        return HealthReport(status="ok", checks=checks, providers=readiness)
+    return problem(
+        503,
+        "store_unavailable",
+        "a store did not answer",
+        checks=checks,
+        providers=[r.model_dump() for r in readiness],
+    )
 
 
 @router.get("/v1/stats", tags=["stats"])
@@ -51,4 +68,5 @@ def stats(tenant: Tenant, services: Services) -> StatsReport:
         cache_hit_rate=hit_rate,
         provider_latency_ms=provider_latency(items),
         circuits=services.circuit_states(),
+        providers=providers(services),
     )

@@ -1,0 +1,1 @@
+"""Reference clients for receiptflow's documented interfaces (docs/events.md)."""
