@@ -154,23 +154,24 @@ LEGAL_FORM = re.compile(
 )
 # a sentence rather than a name: a slogan ("Life is burritaful.", "wunschlos glücklich?", "Fresh
 # choice for you", "LET THE MEMORIES BEGIN") — it ends like a sentence or speaks to the reader
+# (words that are also common in names or codes are left out: MY, U, ES, VI)
 _PRONOUN = (
     r"YOU|YOUR|YOU'RE|WE|OUR|WE'RE|US|IT'S|IS|ARE|I'M|THE BEST|"
     r"DU|DEIN|IHR|WIR|UNS|UNSER|SIE|IST|"
     r"VOUS|VOTRE|NOUS|NOTRE|EST|"
-    r"USTED|NOSOTROS|NUESTRO|NUESTRA|ES|SU|"
+    r"USTED|NOSOTROS|NUESTRO|NUESTRA|"
     r"VOI|NOI|NOSTRO|NOSTRA|"
-    r"JIJ|U|UW|WIJ|ONS|"
+    r"JIJ|UW|WIJ|ONS|"
     r"VOCÊ|NOSSO|NOSSA|"
-    r"WY|MY|NASZ|NASZA|"
+    r"WY|NASZ|NASZA|"
     r"VY|NÁŠ|NAŠE|"
     r"SIZ|BIZ|"
-    r"DU|NI|VI|VÅR|VORES"
+    r"VÅR|VORES"
 )
 _SLOGAN = re.compile(
     rf"(?<![^\W\d_])(?:{_PRONOUN})(?![^\W\d_']).*\s|\s(?:{_PRONOUN})(?![^\W\d_'])"
     r"|^[^\d]*\s[^\d]*[^\W\d_]{3}[.!?]$"
-    r"|^(?:LET|ENJOY|LIFE|FEED|LOVE|BUY|GET|SAVE|START|VISIT|GO|COME|FRESH|DISCOVER|TASTE|SINCE|SEIT|DEPUIS|DESDE)\b",
+    r"|^(?:LET|ENJOY|VISIT|DISCOVER|SINCE|SEIT|DEPUIS|DESDE)\b",
     re.I,
 )
 # a label and its value ("Server: BAR Station: 3", "STORE:03819", "Station:"), not a name

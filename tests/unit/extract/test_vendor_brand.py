@@ -129,3 +129,8 @@ def test_street_lines_and_staff_lines_are_not_names() -> None:
     )
     assert _vendor([("GREEK", 60.0), "14-15 Hoxton Market", "London N1 6HG", "Total £20.00"]) == "GREEK"
     assert _vendor([("Albertsons", 60.0), "STORE DIRECTOR- Tom Fletsher", "Total $20.00"]) == "Albertsons"
+
+
+def test_names_that_look_like_words_of_a_slogan_stay_names() -> None:
+    for name in ("U.S. POSTAL SERVICE", "FRESH MARKET", "MY PLACE CAFE", "GO GREEN GROCER", "CLOCKED!"):
+        assert _vendor([name, "12 Main St", "Springfield, IL 62701", "Total $5.00"]) == name, name
