@@ -117,9 +117,10 @@ smoke: $(STAMP) $(SAM)
 	PATH="$(PY312):$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/python infra/smoke.py --stack $(STACK) --sam $(SAM) \
 		$(if $(REGION),--region $(REGION),) $(SMOKE_ARGS)
 
-## Accuracy on the shared validation split (see docs/accuracy.md).
+## Accuracy on the held-out data (docs/accuracy.md): the SROIE validation split, WildReceipt fold 4.
 eval: $(STAMP)
 	$(BIN)/receiptflow eval ../shared/data/sroie-train --split val --json eval-report.json
+	$(BIN)/receiptflow eval ../shared/data/wildreceipt-dev --fold 4 --json eval-wild-report.json
 
 ## Rebuild the extractor's lexicon, total ranker and calibration from the development folds
 ## (docs/accuracy.md). OCR_DIR caches the OCR of the development images between runs.
