@@ -13,13 +13,21 @@ def tree(pid: int) -> list[psutil.Process]:
     return [root, *root.children(recursive=True)]
 
 
+def command_line(process: psutil.Process) -> str:
+    """The process's command line, or "" once it is a zombie or gone (workers come and go)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def survivors(processes: list[psutil.Process], within_s: float) -> list[str]:
     """The processes still running (zombies count as gone) after waiting up to ``within_s``."""
     deadline = time.monotonic() + within_s
     while True:
         alive = [p for p in processes if _running(p)]
         if not alive or time.monotonic() > deadline:
-            return [f"{p.pid} {' '.join(p.cmdline())[:120]}" for p in alive if _running(p)]
+            return [f"{p.pid} {command_line(p)[:120]}" for p in alive if _running(p)]
         time.sleep(0.05)
 
 

@@ -100,7 +100,11 @@ def test_synchronous_scan(limited: LiveServer) -> None:
 def test_health_and_stats(limited: LiveServer) -> None:
     with limited.client() as anon:
         health = anon.get("/health")
-        assert health.json() == {"status": "ok", "checks": {"batch_store": "ok", "blob_store": "ok"}}
+        report = health.json()
+        assert report["status"] == "ok"
+        assert report["checks"] == {"batch_store": "ok", "blob_store": "ok"}
+        in_chain = [p["name"] for p in report["providers"] if p["in_chain"]]
+        assert in_chain == ["local"]  # the default: the embedded engine, nothing cloud-side configured
         assert anon.get("/docs").status_code == 200
         assert "/v1/batches/{batch_id}/results" in anon.get("/openapi.json").json()["paths"]
     with limited.client(ALPHA) as client:

@@ -17,7 +17,7 @@ from receiptflow.cli.scan import batch_id_for, collect_files
 from receiptflow.models import ScanResult, ScanStatus
 
 from tests.support.known_receipts import RECEIPTS, render, write_receipts
-from tests.support.process_tree import kill_all, survivors, tree
+from tests.support.process_tree import command_line, kill_all, survivors, tree
 from tests.support.scanning import clean_env, run_scan, scan_cmd
 from tests.support.serve_process import all_results, serve, wait_batch
 
@@ -28,7 +28,7 @@ GONE_WITHIN_S = 5.0
 
 
 def _workers_started(pid: int) -> bool:
-    return sum("spawn_main" in " ".join(p.cmdline()) for p in tree(pid)[1:]) >= 2
+    return sum("spawn_main" in command_line(p) for p in tree(pid)[1:]) >= 2
 
 
 def _done(db: Path, batch_id: str) -> int:

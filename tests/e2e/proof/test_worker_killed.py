@@ -17,6 +17,7 @@ from receiptflow.cli.scan import batch_id_for, collect_files
 from receiptflow.models import ScanResult, ScanStatus
 
 from tests.support.known_receipts import write_receipts
+from tests.support.process_tree import command_line
 from tests.support.scanning import clean_env, scan_cmd
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +29,7 @@ WORKERS = 2
 def worker_pids(pid: int) -> list[int]:
     """The spawned pool workers under the scan process."""
     children = psutil.Process(pid).children(recursive=True)
-    return [c.pid for c in children if any("spawn_main" in part for part in c.cmdline())]
+    return [c.pid for c in children if "spawn_main" in command_line(c)]
 
 
 def test_a_killed_worker_loses_nothing_and_the_batch_completes(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from receiptflow.settings import Settings
 from receiptflow.wiring.local import LocalRoot
 
 from tests.support.known_receipts import write_receipts
+from tests.support.process_tree import command_line
 
 
 @pytest.fixture
@@ -211,9 +212,7 @@ def test_a_killed_worker_costs_only_its_items_and_the_batch_goes_on(tmp_path: Pa
 
     def kill_a_worker(event: Event) -> None:
         if isinstance(event, ResultEvent) and not killed:
-            workers = [
-                p for p in psutil.Process().children() if "resource_tracker" not in " ".join(p.cmdline())
-            ]
+            workers = [p for p in psutil.Process().children() if "spawn_main" in command_line(p)]
             killed.append(workers[0].pid)
             os.kill(workers[0].pid, signal.SIGKILL)
 
