@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from botocore.stub import Stubber
@@ -29,6 +30,9 @@ from receiptflow.scanning.worker import ParentPreparer, init_worker
 from receiptflow.settings import Settings
 
 from tests.support.textract import MEGA_MARKET, analyze_expense_output, load_fixture, new_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_textract import TextractClient
 
 
 class AskedCache(SqliteResultCache):
@@ -53,14 +57,14 @@ def receipt_jpeg(text: str) -> bytes:
 
 
 @pytest.fixture
-def stubber(shared_dir: Path) -> Iterator[Stubber]:
-    """Textract answering ONE AnalyzeExpense call with the recorded MEGA MARKET receipt."""
+def client(shared_dir: Path) -> Iterator[TextractClient]:
+    """A Textract client answering ONE AnalyzeExpense call with the recorded MEGA MARKET receipt."""
     client = new_client()
     with Stubber(client) as stub:
         stub.add_response(
             "analyze_expense", analyze_expense_output(client, load_fixture(shared_dir, MEGA_MARKET))
         )
-        yield stub
+        yield client
         stub.assert_no_pending_responses()
 
 
@@ -71,10 +75,9 @@ def cache(tmp_path: Path) -> AskedCache:
 
 @pytest.fixture
 def worker_ready(
-    settings: Settings, cache: AskedCache, stubber: Stubber, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, cache: AskedCache, client: TextractClient, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     """This process set up as a pool worker whose scanner reads with the stubbed Textract client."""
-    client = stubber.client
 
     def build(name: str, settings: Settings, cache: ResultCache | None) -> Scanner:
         return Scanner(TextractProvider(settings, client_factory=lambda: client), cache, settings)
@@ -138,9 +141,10 @@ def test_a_file_changed_after_the_parent_read_it_is_hashed_and_looked_up_again(
     assert cache.get(source_cache_key(task.key, "textract")) is None
 
 
-def test_a_vouched_hash_is_taken_as_given(settings: Settings, cache: AskedCache, stubber: Stubber) -> None:
+def test_a_vouched_hash_is_taken_as_given(
+    settings: Settings, cache: AskedCache, client: TextractClient
+) -> None:
     # GIVEN a scanner and a caller that hashed the file and asked the cache itself
-    client = stubber.client
     scanner = Scanner(TextractProvider(settings, client_factory=lambda: client), cache, settings)
     data = receipt_jpeg("SHOP TOTAL 5.00")
     vouched = "ab" * 32
