@@ -3,8 +3,8 @@
     .venv/bin/python bench/pipeline_overhead.py [--images DIR] [-n 20] [--workers 2]
 
 1. raw: the OCR engine alone (``OcrEngine.read`` on each file) in a pool of spawned worker processes;
-2. cold: ``LocalRunner.run_batch`` (intake, hashing, cache, OCR, extraction, checks, SQLite, events) on a
-   fresh data dir, same pool size — target ``cold / raw <= 1.05``;
+2. cold: ``LocalRoot.run_to_end`` (the batch service and process pool: intake, hashing, cache, OCR,
+   extraction, checks, SQLite, events) on a fresh data dir, same pool size — target ``cold / raw <= 1.05``;
 3. warm: a new batch over the same files on the same data dir (every item a cache hit) — target
    ``cold / warm >= 50`` (ideally >= 100).
 Each wall time includes starting that run's worker pool. With ``--repeats N`` raw and cold alternate N
@@ -72,24 +72,19 @@ def raw_ocr_seconds(paths: Sequence[Path], settings: Settings) -> float:
 
 
 def _run_batch(batch_id: str, paths: Sequence[Path], settings: Settings) -> tuple[float, float, Any]:
-    """Wall seconds of one ``run_batch`` over ``paths``, seconds to its first result event, the batch."""
-    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
-    from receiptflow.adapters.embedded.cache import SqliteResultCache
-    from receiptflow.adapters.embedded.event_hub import EventHub
-    from receiptflow.adapters.embedded.sqlite_db import default_db_path
+    """Wall seconds of one batch run over ``paths``, seconds to its first result event, the batch."""
     from receiptflow.models import Batch, BatchItem, Event, ResultEvent
-    from receiptflow.runner import LocalRunner
+    from receiptflow.wiring.local import LocalRoot
 
-    db = default_db_path(settings)
-    store = SqliteBatchStore(db)
-    store.create_batch(Batch(batch_id=batch_id))
-    store.add_items(
+    root = LocalRoot(settings)
+    batch = root.batches.create(Batch(batch_id=batch_id))
+    root.batches.add_items(
+        batch,
         [
             BatchItem(batch_id=batch_id, item_id=f"{i:05d}", source=p.name, blob_key=str(p))
             for i, p in enumerate(paths)
-        ]
+        ],
     )
-    hub = EventHub()
     first: list[float] = []
     start = time.perf_counter()
 
@@ -97,9 +92,11 @@ def _run_batch(batch_id: str, paths: Sequence[Path], settings: Settings) -> tupl
         if isinstance(event, ResultEvent) and not first:
             first.append(time.perf_counter() - start)
 
-    hub.subscribe(batch_id, on_event)
-    with LocalRunner(store, SqliteResultCache(db), hub, settings, "local") as runner:
-        batch = runner.run_batch(batch_id)
+    root.hub.subscribe(batch_id, on_event)
+    try:
+        batch = root.run_to_end(batch)
+    finally:
+        root.shutdown()
     return time.perf_counter() - start, (first[0] if first else float("nan")), batch
 
 

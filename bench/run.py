@@ -259,7 +259,7 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         "",
         "## How each figure is measured",
         "",
-        "- **P1** `receiptflow` local pipeline (`LocalRunner.run_batch`: intake, hashing, cache, OCR, "
+        "- **P1** `receiptflow` local pipeline (`LocalRoot.run_to_end`: intake, hashing, cache, OCR, "
         "extraction, checks, SQLite, events) wall time over the bare OCR engine's wall time, same images, "
         f"same number of worker processes ({d.get('workers', '?')}), each including its pool start-up "
         "(`bench/pipeline_overhead.py`).",
@@ -298,8 +298,8 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         f"(1 worker uses every core): {er.get('scaling_2_over_1_auto_threads', 0):.2f}. Load average "
         "during the run (1/5/15 min): " + ", ".join(f"{v:.1f}" for v in er.get("load_average", ())) + ".",
         "",
-        "Memory under bad input (`tests/proof/test_bad_input_scan.py`, `test_bad_input_api.py`): the whole "
-        "bad-input corpus (a 2.5-gigapixel PNG bomb, a 30 MB photo, a 51 MB file, a 100-page PDF, ...) "
+        "Memory under bad input (`tests/e2e/proof/test_bad_input_scan.py`, `test_bad_input_api.py`): the "
+        "whole bad-input corpus (a 2.5-gigapixel PNG bomb, a 30 MB photo, a 51 MB file, a 100-page PDF, ...) "
         "through `receiptflow scan` and through `receiptflow serve`, two workers each, peaked at about "
         "870 MiB and 920 MiB for the whole process tree when measured (2026-11-22); the tests fail above "
         "1,300 MiB (decoding the bomb alone would take 2.5 GB).",

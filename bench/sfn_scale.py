@@ -1,9 +1,9 @@
 """P6 scale: a large batch through the Distributed Map under moto, with the execution's input and output
 sizes, which must not grow with the batch (items travel by reference in an S3 manifest).
 
-Runs the real orchestrator (manifest + StartExecution), the real ``batch.asl.json`` and the real Prepare /
-Scan Image / Finalize handlers; Textract is a botocore ``Stubber`` answering a minimal AnalyzeExpense
-response (the question here is payload size, not extraction).
+Runs the real batch service and Step Functions dispatcher (manifest + StartExecution), the real
+``batch.asl.json`` and the real Scan Image / Finalize handlers; Textract is a botocore ``Stubber``
+answering a minimal AnalyzeExpense response (the question here is payload size, not extraction).
 
     python bench/sfn_scale.py            # 10 and 1,000 items
     python bench/sfn_scale.py 10 200     # other sizes
@@ -72,13 +72,13 @@ def _image() -> bytes:
     return buffer.getvalue()
 
 
-def run_batch(items: int, *, threshold: int = 40, max_concurrency: int = 10) -> ScaleResult:
+def run_batch(items: int, *, max_concurrency: int = 10) -> ScaleResult:
     """Scan ``items`` uploads as one batch under moto and measure the execution payloads."""
     from receiptflow.adapters.aws import clients
     from receiptflow.models import Batch, BatchItem
-    from receiptflow.workflow.aws import aws_orchestrator, aws_workflow
+    from receiptflow.wiring.aws import batch_service
 
-    from tests.serverless.stack import serverless_stack
+    from tests.support.serverless_stack import serverless_stack
 
     with TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:
         with serverless_stack(
@@ -86,21 +86,19 @@ def run_batch(items: int, *, threshold: int = 40, max_concurrency: int = 10) -> 
             Path(tmp),
             provider="textract",
             max_concurrency=max_concurrency,
-            distributed_threshold=threshold,
             extra_env={"RECEIPTFLOW_CACHE_ENABLED": "false"},
         ) as stack:
-            workflow = aws_workflow()
-            batch = Batch(batch_id=f"scale-{items}", tenant_id=TENANT, name=f"{items} items")
-            workflow.store.create_batch(batch)
+            service = batch_service()
+            batch = service.create(Batch(batch_id=f"scale-{items}", tenant_id=TENANT, name=f"{items} items"))
             data = _image()
             batch_items = []
             for n in range(1, items + 1):
                 key = f"uploads/{TENANT}/{batch.batch_id}/{n:05d}"
-                workflow.blobs.put(key, data, "image/png")
+                stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=data, ContentType="image/png")
                 batch_items.append(
                     BatchItem(batch_id=batch.batch_id, item_id=f"{n:05d}", source=f"{n}.png", blob_key=key)
                 )
-            workflow.store.add_items(batch_items)
+            service.add_items(batch, batch_items)
 
             client = clients.textract_client()
             stubber = Stubber(client)
@@ -109,10 +107,11 @@ def run_batch(items: int, *, threshold: int = 40, max_concurrency: int = 10) -> 
             stubber.activate()
 
             start = time.perf_counter()
-            arn = aws_orchestrator().start(workflow.store.get_batch(TENANT, batch.batch_id))
+            arn = service.start(service.get(TENANT, batch.batch_id)).execution_arn
+            assert arn is not None
             execution = stack.wait(arn, timeout=3600)
             seconds = time.perf_counter() - start
-            final = workflow.store.get_batch(TENANT, batch.batch_id)
+            final = service.get(TENANT, batch.batch_id)
             return ScaleResult(
                 items=items,
                 input_bytes=len(execution["input"].encode()),

@@ -27,9 +27,9 @@ import httpx
 import uvicorn
 from PIL import Image, ImageDraw, ImageFont
 from receiptflow.api import create_app
-from receiptflow.api.local import build_local_services
 from receiptflow.models import parse_event, utcnow
 from receiptflow.settings import Settings
+from receiptflow.wiring.local import LocalRoot
 from websockets.asyncio.client import connect
 
 KEY = "bench-key"
@@ -120,7 +120,7 @@ def run_fanout(subscribers: int = 200, images: int = 12, timeout: float = 300.0)
         settings = Settings(
             data_dir=Path(data_dir), workers=1, provider="local", rate_limit_per_minute=100_000
         )
-        services, _ = build_local_services(settings, {KEY: "bench"})
+        services = LocalRoot(settings).api_services({KEY: "bench"})
         port = _free_port()
         server = uvicorn.Server(
             uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")

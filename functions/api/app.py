@@ -27,7 +27,7 @@ def asgi_handler() -> Mangum:
     Mangum's text types and problem+json go to API Gateway as text, others base64-encoded."""
     from mangum import Mangum
     from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
-    from receiptflow.api.aws import create_aws_app
+    from receiptflow.wiring.aws import create_aws_app
 
     text_types = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]
     return Mangum(create_aws_app(), lifespan="off", text_mime_types=text_types)

@@ -1,6 +1,6 @@
 """S3 drop folder → batch: EventBridge "Object Created" events for ``inbox/<tenant>/<folder>/…``.
 
-The batching rule lives in :mod:`receiptflow.workflow.ingest` (a ``_READY`` marker closes a folder)."""
+The batching rule lives in :mod:`receiptflow.batches.ingest` (a ``_READY`` marker closes a folder)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, Field
+from receiptflow.batches.ingest import IngestResult, ObjectCreated, ingest_object
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
-from receiptflow.workflow.aws import aws_orchestrator, aws_workflow
-from receiptflow.workflow.ingest import IngestResult, ObjectCreated, ingest_object
+from receiptflow.wiring.aws import batch_service, blob_store
 
 
 class _InboxObject(BaseModel):
@@ -54,7 +54,7 @@ def to_object_created(event: InboxObjectCreatedEvent) -> ObjectCreated:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Apply the batching rule to one object event."""
     created = to_object_created(parse(event=event, model=InboxObjectCreatedEvent))
-    outcome = ingest_object(aws_workflow(), aws_orchestrator(), created)
+    outcome = ingest_object(batch_service(), blob_store(), created)
     if outcome.batch_id:
         logger.set_correlation_id(outcome.batch_id)
     logger.info("inbox event", key=created.key, result=outcome.result.value, reason=outcome.reason)

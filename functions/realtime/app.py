@@ -19,7 +19,7 @@ from receiptflow.observability import MetricUnit, logger, metrics, tracer
 from receiptflow.realtime import subscriptions
 from receiptflow.realtime.auth import bearer_token, verifier_from_settings
 from receiptflow.settings import get_settings
-from receiptflow.workflow.aws import aws_workflow, connection_store
+from receiptflow.wiring.aws import batch_store, connection_store, socket_poster
 
 
 class ConnectEvent(APIGatewayWebSocketConnectEventModel):
@@ -42,11 +42,9 @@ def _response(status: int, body: str = "") -> dict[str, Any]:
 
 
 def _post(connection_id: str, message: dict[str, Any]) -> None:
-    from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
-
-    publisher = aws_workflow().publisher
-    if isinstance(publisher, WebSocketPublisher):
-        publisher.post(connection_id, json.dumps(message, default=str))
+    poster = socket_poster()
+    if poster is not None:
+        poster.post(connection_id, json.dumps(message, default=str))
 
 
 def on_connect(event: dict[str, Any]) -> dict[str, Any]:
@@ -87,8 +85,9 @@ def on_message(event: dict[str, Any]) -> dict[str, Any]:
     try:
         if message.action != "subscribe" or not message.batch_id:
             raise InvalidRequestError('send {"action": "subscribe", "batch_id": "…"} or {"action": "ping"}')
+        # a plain read (the function may only read batches); the API's reads settle a stuck cancel
         snapshot = subscriptions.subscribe(
-            connection_store(), aws_workflow().store, connection_id, message.batch_id
+            connection_store(), batch_store().get_batch, connection_id, message.batch_id
         )
     except ReceiptflowError as e:
         problem = {"type": "problem", "batch_id": message.batch_id, "code": e.code, "detail": e.message}

@@ -2,9 +2,9 @@
 
 ``handler`` lets typed errors (``ProviderThrottledError``, ``CorruptImageError``, ...) escape unchanged:
 the Lambda runtime reports the exception's class name as ``errorType``, which is what the state
-machine's Retry and Catch match. ``record_failure_handler`` is the Catch target.
+machine's Retry and Catch match. Record Failure (``functions/record_failure``) is the Catch target.
 
-The workflow (stores, publisher, provider chain) and the intake and extraction modules load once per
+The batch service (stores, publisher, provider chain) and the intake and extraction modules load once per
 execution environment: with SnapStart (ScanImageFunction, template.yaml) before the snapshot (``warm``), so
 a restored environment scans at once; elsewhere on the first invocation. Not at module import."""
 
@@ -19,14 +19,15 @@ from receiptflow.observability import MetricUnit, logger, metrics, tracer
 
 
 def warm() -> None:
-    """SnapStart's before-snapshot hook: the workflow with its AWS clients and the scanner for the default
-    provider (no connection opened, no secret fetched), and the modules a scan imports on first use."""
+    """SnapStart's before-snapshot hook: the batch service with its AWS clients and the scanner for the
+    default provider (no connection opened, no secret fetched), and the modules a scan imports first."""
     from receiptflow.adapters.aws import clients
     from receiptflow.extract import checks  # noqa: F401  (imported for the snapshot)
     from receiptflow.intake import load_document  # noqa: F401
-    from receiptflow.workflow.aws import aws_workflow
+    from receiptflow.wiring.aws import batch_service, scanner
 
-    aws_workflow().scanner(None)
+    batch_service()
+    scanner(None)
     clients.textract_client()
 
 
@@ -49,33 +50,16 @@ else:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Scan one item of a batch."""
-    from receiptflow.workflow.aws import aws_workflow
-    from receiptflow.workflow.items import scan_item
-    from receiptflow.workflow.payloads import ItemRef
+    from receiptflow.batches.payloads import ItemRef
+    from receiptflow.wiring.aws import batch_service
 
     ref = ItemRef.model_validate(event)  # our own payload model: plain pydantic, no parser envelope
     try:
-        outcome = scan_item(aws_workflow(), ref)
+        outcome = batch_service().scan_item(ref)
     except Exception as e:  # counted, then re-raised unchanged: Retry/Catch match the class name
         metrics.add_metadata(key="error_type", value=type(e).__name__)
         metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=1)
         raise
     logger.info("item scanned", item_id=ref.item_id, recorded=outcome.recorded, status=outcome.status)
     metrics.add_metric(name="ItemsScanned", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
-    return asdict(outcome)
-
-
-@logger.inject_lambda_context(correlation_id_path="batch_id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def record_failure_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Store the typed error caught for one item."""
-    from receiptflow.workflow.aws import aws_workflow
-    from receiptflow.workflow.items import record_failure
-    from receiptflow.workflow.payloads import FailedItem
-
-    failed = FailedItem.model_validate(event)
-    outcome = record_failure(aws_workflow(), failed)
-    logger.info("item failed", item_id=failed.item_id, error=failed.error.error, code=outcome.code)
-    metrics.add_metric(name="ItemsFailed", unit=MetricUnit.Count, value=1 if outcome.recorded else 0)
     return asdict(outcome)

@@ -9,7 +9,7 @@ Conventions every adapter follows:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -109,6 +109,10 @@ class BatchStore(Protocol):
         atomic step. Returns False (and changes nothing) when the item was already terminal."""
         ...
 
+    def cancel_pending(self, batch_id: str) -> int:
+        """Mark every pending item cancelled (running ones are left to finish); returns how many."""
+        ...
+
     def cancel_unfinished(self, batch_id: str) -> int:
         """Mark every pending/running item cancelled; returns how many."""
         ...
@@ -199,13 +203,99 @@ class Provider(Protocol):
         ...
 
 
-class Orchestrator(Protocol):
-    """Runs batches: the local worker pool, or Step Functions in AWS."""
+@dataclass(frozen=True)
+class Run:
+    """One pass of a dispatcher over some of a batch's items (its first run, a retry, a resume)."""
 
-    def start(self, batch: Batch) -> str:
-        """Start processing ``batch``'s pending items; returns an execution id."""
+    batch_id: str
+    tenant_id: str
+    name: str  # unique per batch: "run", "retry-<stamp>", "resume-<stamp>"
+    item_ids: tuple[str, ...]
+    provider: str | None = None  # the batch's provider option (None = the configured default)
+    use_cache: bool = True
+
+
+class Dispatcher(Protocol):
+    """Runs the items of a batch somewhere: a local process pool, or Step Functions. It only moves work;
+    every rule (which items, which status, which events) belongs to the batch service."""
+
+    def start(self, run: Run) -> str | None:
+        """Begin working ``run``'s items; returns an execution id (the Step Functions ARN) or None."""
         ...
 
-    def cancel(self, batch: Batch) -> None:
-        """Stop processing; unfinished items become cancelled, finished results stay."""
+    def stop(self, batch_id: str, execution_id: str | None) -> None:
+        """Start no more items of the batch (a cancel); items already started finish and are recorded."""
+        ...
+
+
+class ItemRecorder(Protocol):
+    """What a dispatcher reports to as it works (the batch service implements it)."""
+
+    def claim_item(self, tenant_id: str, batch_id: str, item_id: str) -> BatchItem | None:
+        """The item, now running, when it may start; None when it must not (taken, cancelled, batch
+        not running)."""
+        ...
+
+    def record_result(self, tenant_id: str, batch_id: str, item_id: str, result: ScanResult) -> bool:
+        """Store a claimed item's final result (with its events); False when it was already final."""
+        ...
+
+    def finish_run(self, tenant_id: str, batch_id: str) -> Batch:
+        """A run is over (no item of it in flight any more): finalize or settle the batch."""
+        ...
+
+
+class CompletionNotifier(Protocol):
+    """Announces a finished batch to the outside world (EventBridge ``BatchCompleted`` in AWS)."""
+
+    def batch_completed(self, batch: Batch, summary_key: str | None) -> None:
+        """Tell listeners ``batch`` reached its final status."""
+        ...
+
+
+@dataclass(frozen=True)
+class PoolTask:
+    """Work for one worker process: ``fn(*args)`` (picklable, returns a ``ScanResult`` as JSON). Items with
+    the same ``key`` (content hash) are scanned once per run."""
+
+    key: str
+    fn: Callable[..., str]
+    args: tuple[Any, ...]
+
+
+class ItemPreparer(Protocol):
+    """What the parent process does for an item before (or instead of) a worker: read it, hash it, ask the
+    cache. Returns the final result (unreadable, cached) or the task to run in a worker."""
+
+    def __call__(self, item: BatchItem, provider: str | None, use_cache: bool) -> ScanResult | PoolTask:
+        """Prepare ``item`` for ``provider`` (None = the configured default)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One open WebSocket connection of a tenant, subscribed to at most one batch."""
+
+    connection_id: str
+    tenant_id: str
+    batch_id: str | None = None
+
+
+class ConnectionRegistry(Protocol):
+    """WebSocket connections and their batch subscription (a DynamoDB table in AWS)."""
+
+    def connect(self, connection_id: str, tenant_id: str) -> None:
+        """Record a new authenticated connection."""
+        ...
+
+    def get(self, connection_id: str) -> Connection | None:
+        """The live connection, or None."""
+        ...
+
+    def subscribe(self, connection_id: str, batch_id: str) -> bool:
+        """Point the connection at ``batch_id``; False when the connection is gone."""
+        ...
+
+    def delete(self, connection_id: str) -> None:
+        """Forget a connection (absent is fine)."""
         ...

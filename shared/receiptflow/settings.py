@@ -69,10 +69,16 @@ class Settings(BaseSettings):
     breaker_window_seconds: float = 60.0
     breaker_cooldown_seconds: float = 30.0
 
-    # local runner
-    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
+    # local runner: scanning worker processes; 0 = one per usable core while each has
+    # worker_memory_budget_mb of the available memory (receiptflow.wiring.capacity)
+    workers: int = Field(default=0, ge=0)
+    worker_memory_budget_mb: int = Field(default=1280, ge=64)
     # RLIMIT_DATA of each scanning worker (docs/performance.md "Hostile inputs"); 0 = no cap
     worker_memory_limit_mb: int = Field(default=1536, ge=0)
+
+    # batches: a "cancelling" batch whose newest running item was claimed longer ago than this is settled
+    # as cancelled when next read (its worker died); >= the scan function's timeout (120 s) + a margin
+    cancel_grace_seconds: float = 300.0
 
     # API
     api_keys: str = ""  # "tenantA:keyA,tenantB:keyB"
@@ -107,7 +113,6 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     websocket_endpoint: str = ""
     event_bus_name: str = "default"
-    distributed_map_threshold: int = 40
 
     @property
     def cache_ttl_seconds(self) -> int:

@@ -353,6 +353,31 @@ def test_cancel_unfinished_cancels_pending_and_running_only(store: BatchStore) -
     assert store.finish_item("b1", "r1", ok()) is False  # a late worker cannot resurrect it
 
 
+def test_cancel_pending_leaves_running_items_to_finish(store: BatchStore) -> None:
+    # GIVEN pending, running and finished items
+    new_batch(store)
+    add(store, "b1", "p1", "p2", "r1", "s1")
+    store.claim_item("b1", "r1")
+    store.finish_item("b1", "s1", ok())
+
+    # WHEN the pending ones are cancelled (twice: a repeated cancel changes nothing)
+    assert store.cancel_pending("b1") == 2
+    assert store.cancel_pending("b1") == 0
+
+    # THEN the running item is still running, may not be claimed again, and finishes with its result
+    statuses = {i.item_id: i.status for i in store.list_items("b1")}
+    assert statuses == {
+        "p1": ItemStatus.CANCELLED,
+        "p2": ItemStatus.CANCELLED,
+        "r1": ItemStatus.RUNNING,
+        "s1": ItemStatus.SUCCEEDED,
+    }
+    assert store.claim_item("b1", "p1") is False
+    assert store.finish_item("b1", "r1", ok()) is True
+    counts = store.get_batch(TENANT, "b1").counts
+    assert (counts.cancelled, counts.succeeded, counts.done, counts.total) == (2, 2, 4, 4)
+
+
 def test_cancel_racing_workers_counts_every_item_exactly_once(store: BatchStore) -> None:
     # GIVEN workers finishing items WHILE the batch is cancelled
     new_batch(store)

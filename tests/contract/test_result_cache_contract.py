@@ -13,7 +13,7 @@ from receiptflow.adapters.aws.dynamo_cache import DynamoResultCache
 from receiptflow.models import DateField, LineItem, MoneyField, Receipt, ScanResult, ScanStatus, TextField
 from receiptflow.ports import ResultCache
 
-from tests.support.backends import BACKENDS, AwsResources, build, embedded_class, takes_clock
+from tests.support.backends import BACKENDS, AwsResources, build, embedded_class
 from tests.support.clock import FakeClock
 
 KEY = "sha256:" + "0f" * 32 + ":textract"
@@ -25,8 +25,6 @@ def cache(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
     """A fresh cache of each kind, reading time from ``clock``."""
     if request.param == "embedded":
         cls = embedded_class("receiptflow.adapters.embedded.cache", "SqliteResultCache")
-        if not takes_clock(cls):
-            pytest.skip("SqliteResultCache takes no clock= yet, so expiry cannot be controlled")
         yield build(cls, tmp_path / "receiptflow.db", clock=clock)
     else:
         aws: AwsResources = request.getfixturevalue("aws")

@@ -23,7 +23,7 @@ MODEL = "gpt-4o-mini-2024-07-18"
 def extraction(**fields: Any) -> dict[str, Any]:
     """A ``ReceiptExtraction`` JSON object: every field null unless given as ``name=(text, value, conf)``;
     ``line_items`` as a list of dicts."""
-    from receiptflow.providers.openai_schema import ReceiptExtraction
+    from receiptflow.adapters.openai.schema import ReceiptExtraction
 
     body: dict[str, Any] = {}
     for name in ReceiptExtraction.model_fields:

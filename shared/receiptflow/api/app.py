@@ -49,8 +49,8 @@ class WebFiles(StaticFiles):
 
 
 def create_app(services: ApiServices) -> FastAPI:
-    """The API over ``services`` (see ``receiptflow.api.local`` and ``receiptflow.api.aws``), with the
-    web app at ``/``."""
+    """The API over ``services`` (built by ``receiptflow.wiring.local`` and ``receiptflow.wiring.aws``), with
+    the web app at ``/``."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

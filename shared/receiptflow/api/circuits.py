@@ -9,15 +9,9 @@ from receiptflow.ports import BreakerStore
 from receiptflow.settings import Settings
 
 
-def provider_names(settings: Settings) -> list[str]:
-    """Providers that may have a circuit: those in the chain ``settings.provider`` builds."""
-    from receiptflow.providers.factory import chain_names
-
-    return chain_names(settings)
-
-
-def circuit_reader(store: BreakerStore, settings: Settings) -> Callable[[], dict[str, Any]]:
-    """A callable returning ``{provider: breaker stats}`` read from the shared ``store``."""
+def circuit_reader(store: BreakerStore, settings: Settings, chain: list[str]) -> Callable[[], dict[str, Any]]:
+    """A callable returning ``{provider: breaker stats}`` for the providers of ``chain`` (the ones the
+    configured chain uses, named by the composition root), read from the shared ``store``."""
     from receiptflow.providers.breaker import CircuitBreaker
 
     breakers = [
@@ -28,7 +22,7 @@ def circuit_reader(store: BreakerStore, settings: Settings) -> Callable[[], dict
             window_seconds=settings.breaker_window_seconds,
             cooldown_seconds=settings.breaker_cooldown_seconds,
         )
-        for name in provider_names(settings)
+        for name in chain
         if name != "local"
     ]
 

@@ -41,12 +41,12 @@ StreamTenant = Annotated[str, Depends(require_stream_tenant)]
 
 def owned_batch(batch_id: BatchId, tenant: Tenant, services: Services) -> Batch:
     """The caller's batch; another tenant's id raises ``NotFoundError`` exactly like a missing one."""
-    return services.store.get_batch(tenant, batch_id)
+    return services.batches.get(tenant, batch_id)
 
 
 def owned_stream_batch(batch_id: BatchId, tenant: StreamTenant, services: Services) -> Batch:
     """``owned_batch`` for the event stream (query-token auth allowed)."""
-    return services.store.get_batch(tenant, batch_id)
+    return services.batches.get(tenant, batch_id)
 
 
 OwnedBatch = Annotated[Batch, Depends(owned_batch)]

@@ -32,7 +32,7 @@ class BatchCreate(BaseModel):
     @field_validator("options")
     @classmethod
     def _known_provider(cls, options: BatchOptions) -> BatchOptions:
-        from receiptflow.providers.factory import PROVIDER_NAMES
+        from receiptflow.wiring.providers import PROVIDER_NAMES
 
         if options.provider is not None and options.provider not in PROVIDER_NAMES:
             raise ValueError(f"unknown provider; choose one of {', '.join(PROVIDER_NAMES)}")

@@ -1,4 +1,5 @@
-"""What the API needs from its environment: ports plus a few callables, wired for local or AWS mode."""
+"""What the API needs from its environment: the batch service, ports and a few callables, built by the
+composition roots (``receiptflow.wiring.local`` / ``receiptflow.wiring.aws``)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,10 @@ from typing import Any, Protocol
 from receiptflow.api.auth import Authenticator
 from receiptflow.api.ratelimit import RateLimiter
 from receiptflow.api.schemas import FileSpec, UploadTarget
+from receiptflow.batches.service import BatchService
 from receiptflow.models import Batch, Event, ScanResult
 from receiptflow.ports import BatchStore, BlobStore
 from receiptflow.settings import Settings
-
-
-class BatchControl(Protocol):
-    """Starts, cancels and retries batches (local runner threads, or Step Functions)."""
-
-    def start(self, batch: Batch) -> Batch:
-        """Begin processing a created batch's items; returns the batch as now stored."""
-        ...
-
-    def cancel(self, batch: Batch) -> Batch:
-        """Stop processing; unfinished items become cancelled, finished results stay."""
-        ...
-
-    def retry_failed(self, batch: Batch) -> Batch:
-        """Process the failed items of a finished batch again."""
-        ...
 
 
 class UploadPlanner(Protocol):
@@ -60,18 +46,21 @@ ScanFn = Callable[[bytes, str], ScanResult]
 
 @dataclass
 class ApiServices:
-    """Everything the routes use. ``create_app`` takes one; tests may build their own."""
+    """Everything the routes use. ``create_app`` takes one; tests may build their own. Every batch
+    lifecycle step goes through ``batches``; ``store`` is for reading items."""
 
     settings: Settings
     store: BatchStore
     blobs: BlobStore
-    control: BatchControl
+    batches: BatchService
     authenticator: Authenticator
     uploads: UploadPlanner
     scan: ScanFn
     rate_limiter: RateLimiter
     events: EventFeed | None = None
     circuit_states: Callable[[], dict[str, Any]] = dict
+    # which providers are configured, in the chain, and why not (``wiring.providers.provider_readiness``)
+    provider_readiness: Callable[[], list[dict[str, Any]]] = list
     health_checks: dict[str, Callable[[], object]] = field(default_factory=dict)
     on_startup: list[Callable[[], None]] = field(default_factory=list)
     on_shutdown: list[Callable[[], None]] = field(default_factory=list)

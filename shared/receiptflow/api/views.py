@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from receiptflow.api.schemas import BatchView
+from receiptflow.batches.events import pace
 from receiptflow.errors import InvalidRequestError
 from receiptflow.models import MONEY_FIELDS, SUMMARY_FIELDS, Batch, BatchItem, utcnow
 
@@ -17,20 +18,19 @@ _TIME_FIELDS = {"time"}
 
 
 def batch_view(batch: Batch, now: dt.datetime | None = None) -> BatchView:
-    """``batch`` with elapsed time, rate (items/s), ETA and a cost estimate."""
-    now = now or utcnow()
+    """``batch`` with elapsed time, rate (items/s), ETA (the batch service's one computation of them) and
+    a cost estimate."""
     view = BatchView(**batch.model_dump())
     if batch.started_at is None:
         view.cost_estimate_usd = batch.cost_usd
         return view
-    end = batch.finished_at or now
-    elapsed = max((end - batch.started_at).total_seconds(), 0.0)
+    took = pace(batch, now)
     counts = batch.counts
-    view.elapsed_s = round(elapsed, 3)
-    if elapsed > 0 and counts.done:
-        view.rate = round(counts.done / elapsed, 4)
-        if not batch.status.terminal:
-            view.eta_seconds = round(counts.pending / view.rate, 1)
+    view.elapsed_s = round(took.elapsed_s, 3)
+    if took.rate > 0:
+        view.rate = round(took.rate, 4)
+    if took.eta_seconds is not None:
+        view.eta_seconds = round(took.eta_seconds, 1)
     scanned = max(counts.done - counts.cached - counts.cancelled, 0)
     per_item = batch.cost_usd / scanned if scanned else 0.0
     pending = 0 if batch.status.terminal else counts.pending

@@ -9,8 +9,9 @@ rows (``not_a_regular_file``, ``dangling_symlink``, ``symlink_loop``, ``symlink_
 and the summary says how many. Names are printed as text (``receiptflow.cli.text.safe``).
 The batch id is a hash of the sorted absolute file paths, the provider and the cache mode, so running
 the same command again resumes the same batch (also after ``kill -9``): finished items come from the
-store, the rest are scanned. A new batch over files already seen (copies, other paths) is answered from
-the content-hash cache.
+store, the rest (cancelled ones included) are scanned. A new batch over files already seen (copies, other
+paths) is answered from the content-hash cache. Ctrl-C or SIGTERM cancels the batch: no further image
+starts, the ones in flight finish; a second Ctrl-C quits at once.
 Output: a progress bar on stderr, a summary table at the end (stdout, or stderr when ``--out -``),
 and with ``--out`` every item once, in path order: CSV for ``*.csv``, JSON Lines (one ``ScanResult``
 per line) otherwise, to stdout for ``-``. Exit codes: 0 when the batch completed (per-item errors are
@@ -29,7 +30,6 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import FrameType
@@ -39,15 +39,16 @@ from urllib.parse import quote_from_bytes
 from receiptflow.cli.text import safe
 from receiptflow.errors import ReceiptflowError
 from receiptflow.intake.files import FS_BYTES_PREFIX, file_kind
-from receiptflow.providers.factory import PROVIDER_NAMES
+from receiptflow.wiring.providers import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
     from receiptflow.models import Batch, BatchItem, Event
     from receiptflow.settings import Settings
+    from receiptflow.wiring.capacity import WorkerChoice
+    from receiptflow.wiring.local import LocalRoot
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -223,8 +224,10 @@ def _display(path: Path) -> str:
         return safe(str(path))
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace) -> tuple[Settings, WorkerChoice]:
+    """The settings of this scan (worker count resolved) and how the worker count was chosen."""
     from receiptflow.settings import get_settings
+    from receiptflow.wiring.capacity import resolve_workers
 
     update: dict[str, object] = {}
     if args.data_dir is not None:
@@ -233,11 +236,14 @@ def _settings(args: argparse.Namespace) -> Settings:
         update["workers"] = args.workers
     if args.provider is not None:
         update["provider"] = args.provider
-    return get_settings().model_copy(update=update)
+    settings = get_settings().model_copy(update=update)
+    by = "--workers" if args.workers is not None else "RECEIPTFLOW_WORKERS"
+    choice = resolve_workers(settings, requested_by=by)
+    return choice.apply(settings), choice
 
 
 def ensure_batch(
-    store: SqliteBatchStore,
+    root: LocalRoot,
     files: list[Path] | Collected,
     settings: Settings,
     use_cache: bool,
@@ -247,14 +253,14 @@ def ensure_batch(
     Each rejected entry (a FIFO, a dangling link, ...) is an item finished at once with its typed error,
     so every entry of the folder has its row."""
     from receiptflow.errors import ConflictError, NotFoundError
-    from receiptflow.models import Batch, BatchItem, BatchOptions
-    from receiptflow.pipeline import error_result
+    from receiptflow.models import Batch, BatchItem, BatchOptions, BatchStatus, error_result
 
     collected = files if isinstance(files, Collected) else Collected(files={p: p for p in files})
     paths = collected.paths
     batch_id = batch_id_for(paths, settings.provider, use_cache)
+    batches = root.batches
     try:
-        batch = store.get_batch("local", batch_id)
+        batch = batches.get("local", batch_id)
     except NotFoundError:
         batch = Batch(
             batch_id=batch_id,
@@ -263,36 +269,28 @@ def ensure_batch(
             options=BatchOptions(provider=settings.provider, use_cache=use_cache),
         )
         try:
-            store.create_batch(batch)
+            batch = batches.create(batch)
         except ConflictError:  # a concurrent run created it first
-            pass
-    width = max(6, len(str(len(paths))))
-    items = [
-        BatchItem(
-            batch_id=batch_id,
-            item_id=f"{i:0{width}d}",
-            source=_display(p),
-            blob_key=blob_key_for(collected.files.get(p, p)),
-        )
-        for i, p in enumerate(paths)
-    ]
-    store.add_items(items)
-    for item, path in zip(items, paths, strict=True):
-        rejected = collected.rejected.get(path)
-        if rejected is not None:  # False when a previous run already recorded it
-            store.finish_item(batch_id, item.item_id, error_result(rejected, item.source, None))
-    return store.get_batch("local", batch_id)
-
-
-def all_items(store: SqliteBatchStore, batch_id: str) -> Iterator[BatchItem]:
-    """Every item of the batch in item order."""
-    cursor: str | None = None
-    while True:
-        page = store.list_items(batch_id, after=cursor, limit=500)
-        if not page:
-            return
-        yield from page
-        cursor = page[-1].item_id
+            batch = batches.get("local", batch_id)
+    if batch.status is BatchStatus.CREATED:
+        width = max(6, len(str(len(paths))))
+        items = [
+            BatchItem(
+                batch_id=batch_id,
+                item_id=f"{i:0{width}d}",
+                source=_display(p),
+                blob_key=blob_key_for(collected.files.get(p, p)),
+            )
+            for i, p in enumerate(paths)
+        ]
+        batches.add_items(batch, items)
+        for item, path in zip(items, paths, strict=True):
+            rejected = collected.rejected.get(path)
+            if rejected is not None:  # False when a previous run already recorded it
+                batches.record_result(
+                    "local", batch_id, item.item_id, error_result(rejected, item.source, None)
+                )
+    return batches.get("local", batch_id)
 
 
 def write_out(target: str, items: list[BatchItem]) -> None:
@@ -336,18 +334,19 @@ def check_out(target: str) -> str | None:
     return None
 
 
-def _install_sigint(stop: threading.Event, console: Console) -> None:
-    """First Ctrl-C: stop cleanly (in-flight items finish, the rest are cancelled). Second: exit at
-    once, like a crash; items in flight stay ``running`` and the next run scans them again."""
+def _install_signals(interrupted: threading.Event, console: Console) -> None:
+    """First Ctrl-C or SIGTERM: cancel (no further image starts, the ones in flight finish). Second: exit
+    at once, like a crash; items in flight stay ``running`` and the next run scans them again."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
+        if interrupted.is_set():
             sys.stderr.flush()
             os._exit(EXIT_INTERRUPTED)
-        stop.set()
+        interrupted.set()
         console.print("stopping: finishing the images in flight (Ctrl-C again to quit now)", markup=False)
 
     signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -382,35 +381,35 @@ def _scan(args: argparse.Namespace, collected: Collected, err: Console) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from receiptflow.adapters.embedded.batch_store import SqliteBatchStore
-    from receiptflow.adapters.embedded.cache import SqliteResultCache
-    from receiptflow.adapters.embedded.event_hub import EventHub
-    from receiptflow.adapters.embedded.sqlite_db import default_db_path
+    from receiptflow.batches.events import pace
     from receiptflow.errors import StoreUnavailableError
-    from receiptflow.runner import LocalRunner
+    from receiptflow.paging import iter_items
+    from receiptflow.wiring.local import LocalRoot
 
-    settings = _settings(args)
-    db_path = default_db_path(settings)
-    store = SqliteBatchStore(db_path)
-    cache = SqliteResultCache(db_path) if settings.cache_enabled else None
-    batch = ensure_batch(store, collected, settings, use_cache=not args.no_cache)
-    hub = EventHub(history_size=1)
-    stop = threading.Event()
-    _install_sigint(stop, err)
-
-    view = ProgressView(err, batch, enabled=not args.quiet)
-    unsubscribe = hub.subscribe(batch.batch_id, view.on_event)
+    settings, workers = _settings(args)
+    if not args.quiet:
+        err.print(Text(workers.line), soft_wrap=True)
+    root = LocalRoot(settings, event_history=1)
+    interrupted = threading.Event()
+    _install_signals(interrupted, err)
     try:
-        with view, LocalRunner(store, cache, hub, settings, settings.provider) as runner:
-            final = runner.run_batch(batch.batch_id, stop=stop)
+        batch = ensure_batch(root, collected, settings, use_cache=not args.no_cache)
+        view = ProgressView(err, batch, enabled=not args.quiet)
+        unsubscribe = root.hub.subscribe(batch.batch_id, view.on_event)
+        try:
+            with view:
+                final = root.run_to_end(batch, interrupt=interrupted)
+        finally:
+            unsubscribe()
+        items = list(iter_items(root.store, batch.batch_id))
     except StoreUnavailableError as e:  # results so far are kept; the same command resumes
         err.print(Text(f"error: {safe(e.message)}; run the same command again to resume", style="red"))
         return EXIT_FAILED
     finally:
-        unsubscribe()
+        root.shutdown()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    items = list(all_items(store, batch.batch_id))
     if args.out:
         try:
             write_out(args.out, items)
@@ -418,16 +417,17 @@ def _scan(args: argparse.Namespace, collected: Collected, err: Console) -> int:
             return usage_error(err, f"cannot write --out {args.out}: {e.strerror or e}")
     table_console = err if args.out == "-" else Console(highlight=False, emoji=False)
     quiet = args.quiet or len(items) > TABLE_ROWS_MAX
+    took = pace(final)
     print_summary(
         table_console,
         final,
         items,
         quiet=quiet,
-        duration_s=view.duration_s,
-        rate=view.rate,
+        duration_s=took.elapsed_s,
+        rate=took.rate,
         skipped=collected.skipped,
     )
-    return EXIT_INTERRUPTED if stop.is_set() else EXIT_OK
+    return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_OK
 
 
 class ProgressView:
@@ -437,8 +437,6 @@ class ProgressView:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.enabled = enabled
-        self.duration_s = 0.0
-        self.rate = 0.0
         self._progress = Progress(
             TextColumn("[bold]scanning"),
             BarColumn(),
@@ -469,13 +467,12 @@ class ProgressView:
         self._progress.stop()
 
     def on_event(self, event: Event) -> None:
-        """Update the bar from one runner event."""
+        """Update the bar from one batch event."""
         from receiptflow.models import CompleteEvent, ErrorEvent, ProgressEvent, ResultEvent
 
         if isinstance(event, ResultEvent | ErrorEvent):
             self._progress.advance(self._task)
         elif isinstance(event, ProgressEvent):
-            self.rate = event.rate
             eta = f"{event.eta_seconds:.0f}s" if event.eta_seconds is not None else "-"
             hit_rate = f"{event.cache_hits / event.done:.0%}" if event.done else "0%"
             self._progress.update(
@@ -488,7 +485,6 @@ class ProgressView:
                 failed=event.failed,
             )
         elif isinstance(event, CompleteEvent):
-            self.duration_s = event.duration_s
             self._progress.update(self._task, completed=event.counts.done)
 
 

@@ -3,8 +3,9 @@
 The shared layout is ``img/<key>.jpg`` + ``gt/<key>.json``. The other layouts SROIE-style data is
 published in are read too: labels in ``gt/``, ``key/``, ``keys/``, ``entities/``, ``labels/`` or the
 folder itself, as ``<key>.json`` or ``<key>.txt`` holding a JSON object with some of ``company``,
-``date``, ``address``, ``total``; images in ``img/``, ``images/``, the label folder or the folder
-itself. A label file that is not such an object is not a label (``box/`` text files, notes).
+``date``, ``address``, ``total`` (WildReceipt's also ``date_iso`` and ``totals``); images in ``img/``,
+``images/``, the label folder or the folder itself. A label file that is not such an object is not a
+label (``box/`` text files, notes).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from receiptflow.evaluation.scoring import Truth, truth_from_label
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".pdf")
 LABEL_SUFFIXES = (".json", ".txt")
@@ -23,15 +26,18 @@ _LABEL_DIRS = ("gt", "key", "keys", "entities", "labels")
 
 @dataclass(frozen=True)
 class Sample:
-    """One labelled receipt: its key, image path and ground-truth fields."""
+    """One labelled receipt: its key, image path and ground-truth fields (``truth``: the four SROIE
+    fields as text, ``""`` when absent; ``label``: everything the label gives, as scored)."""
 
     key: str
     image: Path
     truth: dict[str, str]
+    label: Truth | None = None
 
-
-def _truth(data: dict[str, Any]) -> dict[str, str]:
-    return {f: str(data.get(f) or "") for f in FIELDS}
+    @property
+    def scored(self) -> Truth:
+        """The label as ``scoring.score`` reads it."""
+        return self.label or truth_from_label(self.truth)
 
 
 def _dirs(root: Path, names: tuple[str, ...]) -> list[Path]:
@@ -48,19 +54,19 @@ def image_keys(root: Path) -> dict[str, Path]:
     return found
 
 
-def _read_label(path: Path) -> dict[str, str] | None:
+def _read_label(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     if not isinstance(data, dict) or not any(f in data for f in FIELDS):
         return None
-    return _truth(data)
+    return data
 
 
-def labels(root: Path) -> dict[str, dict[str, str]]:
-    """Ground-truth fields by key (the first label folder that has a key wins)."""
-    found: dict[str, dict[str, str]] = {}
+def labels(root: Path) -> dict[str, dict[str, Any]]:
+    """Label objects by key (the first label folder that has a key wins)."""
+    found: dict[str, dict[str, Any]] = {}
     for folder in _dirs(root, _LABEL_DIRS):
         for path in sorted(folder.iterdir()):
             if path.is_file() and path.suffix.lower() in LABEL_SUFFIXES and path.stem not in found:
@@ -73,4 +79,8 @@ def labels(root: Path) -> dict[str, dict[str, str]]:
 def load_samples(root: Path) -> list[Sample]:
     """Every key of ``root`` that has both an image and a ground truth, sorted by key."""
     images = image_keys(root)
-    return [Sample(key, images[key], truth) for key, truth in sorted(labels(root).items()) if key in images]
+    return [
+        Sample(key, images[key], {f: str(data.get(f) or "") for f in FIELDS}, truth_from_label(data))
+        for key, data in sorted(labels(root).items())
+        if key in images
+    ]

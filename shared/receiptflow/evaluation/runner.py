@@ -6,12 +6,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from receiptflow.errors import FileReadError, ReceiptflowError
 from receiptflow.evaluation.dataset import Sample
-from receiptflow.evaluation.scoring import FIELDS, field_matches, predictions
+from receiptflow.evaluation.scoring import FIELDS, SCORES, day_month_swapped, prediction_values, score
 from receiptflow.settings import Settings
 
 HIGH_CONFIDENCE = 0.9
@@ -28,10 +27,6 @@ class Outcome:
     seconds: float
     ocr_seconds: float
     error: str | None = None
-
-
-def _as_text(value: str | Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def run_sample(sample: Sample, settings: Settings) -> Outcome:
@@ -55,14 +50,8 @@ def run_sample(sample: Sample, settings: Settings) -> Outcome:
         receipt = check_receipt(provider.extract(lines, doc))
     except ReceiptflowError as e:
         return Outcome(sample.key, {}, {}, time.perf_counter() - start, ocr_seconds, error=e.code)
-    preds = predictions(receipt)
-    return Outcome(
-        sample.key,
-        {f: _as_text(p.value) for f, p in preds.items()},
-        {f: p.confidence for f, p in preds.items()},
-        time.perf_counter() - start,
-        ocr_seconds,
-    )
+    values, confidences = prediction_values(receipt)
+    return Outcome(sample.key, values, confidences, time.perf_counter() - start, ocr_seconds)
 
 
 _worker_settings: Settings | None = None
@@ -78,6 +67,36 @@ def _run_in_worker(sample: Sample) -> Outcome:
     return run_sample(sample, _worker_settings)
 
 
+def run_sets(
+    sets: Sequence[Sequence[Sample]],
+    settings: Settings,
+    *,
+    workers: int = 2,
+    on_done: Callable[[int, Outcome], None] | None = None,
+) -> list[tuple[list[Outcome], float]]:
+    """Every sample of every set through the pipeline, set after set, in ``workers`` processes
+    (1 = in this process); per set its outcomes (in sample order) and wall seconds.
+    ``on_done(set_index, outcome)`` is called as each sample finishes."""
+    results: list[tuple[list[Outcome], float]] = []
+    pool = (
+        ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) if workers > 1 else None
+    )
+    try:
+        for index, samples in enumerate(sets):
+            start = time.perf_counter()
+            outcomes: list[Outcome] = []
+            done = pool.map(_run_in_worker, samples) if pool else (run_sample(s, settings) for s in samples)
+            for outcome in done:
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(index, outcome)
+            results.append((outcomes, time.perf_counter() - start))
+    finally:
+        if pool:
+            pool.shutdown()
+    return results
+
+
 def run_samples(
     samples: Sequence[Sample],
     settings: Settings,
@@ -86,39 +105,36 @@ def run_samples(
     on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Every sample through the pipeline, in ``workers`` processes (1 = in this process)."""
-    outcomes: list[Outcome] = []
-    if workers <= 1:
-        for sample in samples:
-            outcomes.append(run_sample(sample, settings))
-            if on_done:
-                on_done(outcomes[-1])
-        return outcomes
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        for outcome in pool.map(_run_in_worker, samples):
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
-    return outcomes
+    callback = (lambda _i, o: on_done(o)) if on_done else None
+    return run_sets([samples], settings, workers=workers, on_done=callback)[0][0]
 
 
 @dataclass
 class Report:
-    """Accuracy, calibration, speed and error examples of one eval run."""
+    """Accuracy, calibration, speed and error examples of one eval run.
+
+    ``fields`` is the exact-match accuracy of each field over the receipts whose label gives it
+    (``scored`` counts them; None when none does); ``lenient`` the same for the lenient scores."""
 
     n: int
-    fields: dict[str, float]
+    fields: dict[str, float | None]
+    lenient: dict[str, float | None]
+    scored: dict[str, int]
     seconds_per_image: float
     ocr_seconds_per_image: float
     wall_seconds: float
     calibration: dict[str, dict[str, Any]]
     errors: dict[str, list[dict[str, Any]]]
     failures: list[dict[str, str]] = field(default_factory=list)
+    date_swapped: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The JSON report."""
         return {
             "n": self.n,
             "fields": self.fields,
+            "lenient": self.lenient,
+            "scored": self.scored,
             "seconds_per_image": self.seconds_per_image,
             "ocr_seconds_per_image": self.ocr_seconds_per_image,
             "extract_overhead": (
@@ -130,6 +146,7 @@ class Report:
             "calibration": self.calibration,
             "errors": self.errors,
             "failures": self.failures,
+            "date_swapped": self.date_swapped,
         }
 
 
@@ -149,38 +166,69 @@ def _bins(scored: list[tuple[float, bool]]) -> list[dict[str, float | int | None
     return out
 
 
+def _truth_shown(sample: Sample, name: str) -> str:
+    truth = sample.scored
+    if name == "total":
+        return " | ".join(str(t) for t in truth.accepted_totals())
+    if name == "date" and truth.date_iso:
+        return f"{truth.date} ({truth.date_iso})"
+    return truth.text(name)
+
+
 def build_report(samples: Sequence[Sample], outcomes: Sequence[Outcome], wall_seconds: float) -> Report:
-    """Score outcomes against their samples' ground truth (a failed sample is wrong on every field)."""
-    truth = {s.key: s.truth for s in samples}
-    n = len(outcomes)
-    correct = dict.fromkeys(FIELDS, 0)
-    high: dict[str, list[bool]] = {f: [] for f in FIELDS}
-    low: dict[str, list[bool]] = {f: [] for f in FIELDS}
+    """Score each outcome against its sample (same order); a failed sample is wrong on every field its
+    label gives, a field the label leaves out is not scored. ``date_swapped`` counts the wrong dates
+    that are the truth with day and month swapped (the locale read otherwise than the label)."""
+    hits: dict[str, list[bool]] = {s: [] for s in SCORES}
     scored: dict[str, list[tuple[float, bool]]] = {f: [] for f in FIELDS}
     errors: dict[str, list[dict[str, Any]]] = {f: [] for f in FIELDS}
     failures = []
-    for o in outcomes:
+    swapped = 0
+    for sample, o in zip(samples, outcomes, strict=True):
         if o.error is not None:
             failures.append({"key": o.key, "code": o.error})
-        for f in FIELDS:
-            ok = o.error is None and field_matches(f, o.values.get(f), truth[o.key][f])
-            correct[f] += ok
-            conf = o.confidences.get(f, 0.0)
-            (high if conf >= HIGH_CONFIDENCE else low)[f].append(ok)
-            scored[f].append((conf, ok))
-            if not ok and len(errors[f]) < MAX_ERROR_EXAMPLES:
-                errors[f].append(
-                    {"key": o.key, "predicted": o.values.get(f), "truth": truth[o.key][f], "confidence": conf}
-                )
+        results = score(o.values, sample.scored)
+        swapped += results["date"] is False and day_month_swapped(
+            o.values.get("date_iso"), sample.scored.date_iso
+        )
+        for name, ok in results.items():
+            if ok is None:
+                continue
+            ok = ok and o.error is None
+            hits[name].append(ok)
+            if name not in FIELDS:
+                continue
+            conf = o.confidences.get(name, 0.0)
+            scored[name].append((conf, ok))
+            if not ok and len(errors[name]) < MAX_ERROR_EXAMPLES:
+                predicted = o.values.get(name)
+                if name == "date" and o.values.get("date_iso"):
+                    predicted = f"{predicted} ({o.values['date_iso']})"
+                shown = _truth_shown(sample, name)
+                example = {"key": o.key, "predicted": predicted, "truth": shown, "confidence": conf}
+                errors[name].append(example)
+
+    def accuracy(name: str) -> float | None:
+        return sum(hits[name]) / len(hits[name]) if hits[name] else None
+
+    n = len(outcomes)
     return Report(
         n=n,
-        fields={f: correct[f] / n if n else 0.0 for f in FIELDS},
+        fields={f: accuracy(f) for f in FIELDS},
+        lenient={f: accuracy(f"{f}_lenient") for f in ("company", "address")},
+        scored={s: len(hits[s]) for s in SCORES},
         seconds_per_image=sum(o.seconds for o in outcomes) / n if n else 0.0,
         ocr_seconds_per_image=sum(o.ocr_seconds for o in outcomes) / n if n else 0.0,
         wall_seconds=wall_seconds,
         calibration={
-            f: {"high": _bucket(high[f]), "low": _bucket(low[f]), "bins": _bins(scored[f])} for f in FIELDS
+            f: {
+                "high": _bucket([ok for c, ok in scored[f] if c >= HIGH_CONFIDENCE]),
+                "low": _bucket([ok for c, ok in scored[f] if c < HIGH_CONFIDENCE]),
+                "bins": _bins(scored[f]),
+            }
+            for f in FIELDS
         },
         errors=errors,
         failures=failures,
+        date_swapped=swapped,
     )

@@ -34,3 +34,41 @@ def select_keys(keys: Iterable[str], image_keys: Iterable[str], split: str) -> l
     if split == "train":
         return [k for k in keys if k not in val]
     raise ValueError(f"unknown split {split!r}; choose all, val or train")
+
+
+FOLDS = 5
+HELD_OUT_FOLD = 4
+_FOLD_SALT = "receiptflow-fold:"
+
+
+def fold_of(set_name: str, key: str) -> int:
+    """The cross-validation fold (0..4) of ``key`` in the set ``set_name`` (``sroie`` or ``wild``):
+    ``int(sha256("receiptflow-fold:{set}:{key}"), 16) % 5``. Folds 0-3 are for development, fold 4 is
+    held out."""
+    digest = hashlib.sha256(f"{_FOLD_SALT}{set_name}:{key}".encode()).hexdigest()
+    return int(digest, 16) % FOLDS
+
+
+def parse_folds(spec: str) -> frozenset[int]:
+    """``"4"``, ``"0-3"`` or ``"0,2,3"`` as a set of folds; ValueError when out of 0..4."""
+    folds: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        lo, sep, hi = part.partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            raise ValueError(f"bad fold list {spec!r}: use e.g. 4, 0-3 or 0,2")
+        first, last = int(lo), int(hi) if sep else int(lo)
+        if not 0 <= first <= last < FOLDS:
+            raise ValueError(f"folds run from 0 to {FOLDS - 1}, got {spec!r}")
+        folds.update(range(first, last + 1))
+    return frozenset(folds)
+
+
+def set_name_of(folder_name: str) -> str:
+    """The protocol's set name for a dataset folder: ``wild`` for WildReceipt folders, ``sroie`` for
+    SROIE ones, else the folder name itself (lower case)."""
+    name = folder_name.lower()
+    if "wild" in name:
+        return "wild"
+    if "sroie" in name:
+        return "sroie"
+    return name

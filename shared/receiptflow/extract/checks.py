@@ -12,7 +12,13 @@ from decimal import Decimal
 from receiptflow.models import Receipt, ReceiptCheck, TextField
 
 TOLERANCE = Decimal("0.05")
-OLDEST_PLAUSIBLE_YEARS = 20
+# a receipt dated more than this many years back is implausible for an expense record (or misread)
+OLDEST_PLAUSIBLE_YEARS = 10
+# the date's confidence after a failed date check: a future date is nearly always a misreading (a
+# Buddhist-era or two-digit year read in the wrong century, day and month swapped); an old one may be
+# right but needs a look
+FUTURE_DATE_CONFIDENCE = 0.3
+OLD_DATE_CONFIDENCE = 0.6
 
 _CATEGORY_WORDS: dict[str, str] = {
     "fuel": r"PETRO\w*|SHELL|PETRONAS|CALTEX|BHP|ESSO|CHEVRON|FUEL|GASOLINE|DIESEL|UNLEADED|RON ?9[57]|"
@@ -99,10 +105,24 @@ def infer_category(receipt: Receipt) -> str:
     return "other"
 
 
+def _date_confidence(receipt: Receipt, checks: list[ReceiptCheck]) -> None:
+    """Lower the date's confidence when a date check failed."""
+    failed = {c.name for c in checks if not c.passed}
+    cap = 1.0
+    if "date_not_future" in failed:
+        cap = FUTURE_DATE_CONFIDENCE
+    elif "date_not_too_old" in failed:
+        cap = OLD_DATE_CONFIDENCE
+    if receipt.date.confidence > cap:
+        receipt.date.confidence = cap
+
+
 def check_receipt(receipt: Receipt, *, today: dt.date | None = None) -> Receipt:
-    """A copy of ``receipt`` with its checks (replacing earlier ones) and a category if it had none."""
+    """A copy of ``receipt`` with its checks (replacing earlier ones), the date's confidence lowered when
+    a date check fails, and a category if it had none."""
     out = receipt.model_copy(deep=True)
     out.checks = _checks(out, today or dt.date.today())
+    _date_confidence(out, out.checks)
     if not out.category.value:
         category = infer_category(out)
         out.category = TextField(value=category, text=None, confidence=0.6 if category != "other" else 0.3)

@@ -11,7 +11,9 @@ nothing else changes. Roles:
   rounded total), ``change``, ``balance_due`` (BALANCE DUE is not change), ``cash``, ``card``,
   ``paid``, ``tendered`` (handed over, even on a TOTAL row), ``ignore`` (TOTAL QTY, item counts,
   savings, deposits, points), ``table`` (the head of a tax summary table);
-- dates and times (rows added by their readers).
+- dates and times: ``date`` (the sale date's label: DATE, DATUM, FECHA, TARIH, ДАТА, วันที่), ``time``
+  (TIME, UHRZEIT, HEURE, SAAT), ``expiry`` (a date that is not the sale's: EXPIRY, VALID, GÜLTIG BIS,
+  MHD, SCADENZA, WAŻNE DO, SON KULLANMA, СРОК).
 
 Cue syntax: matched against text that ``fold`` upper-cased and stripped of diacritics (write cues with
 or without accents). A space matches any run of spaces, hyphens, dots or nothing (``SUB TOTAL``
@@ -433,6 +435,71 @@ table       | pl    | STAWKA ; STAWKA PTU
 table       | cs    | SAZBA ; SAZBA DPH
 table       | tr    | KDV ORANI ; ORAN
 table       | sv    | MOMS ?%
+date        | en    | *DATE ; DATED ; DT
+date        | ms    | TARIKH
+date        | id    | TANGGAL ; TGL
+date        | de    | DATUM ; *DATUM
+date        | fr    | DATE
+date        | es    | FECHA
+date        | it    | DATA
+date        | nl    | DATUM
+date        | pt    | DATA
+date        | pl    | DATA
+date        | cs    | DATUM
+date        | tr    | TARIH
+date        | sv    | DATUM
+date        | da    | DATO
+date        | no    | DATO
+date        | fi    | PVM ; PAIVAMAARA
+date        | ru    | ДАТА
+date        | uk    | ДАТА
+date        | bg    | ДАТА
+date        | th    | วันที่
+date        | ja    | 日付
+date        | zh    | 日期
+date        | ko    | 날짜 ; 일자
+time        | en    | TIME
+time        | ms    | MASA
+time        | id    | WAKTU ; JAM
+time        | de    | ZEIT ; UHRZEIT ; UHR
+time        | fr    | HEURE
+time        | es    | HORA
+time        | it    | ORA
+time        | nl    | TIJD
+time        | pt    | HORA
+time        | pl    | CZAS ; GODZ
+time        | cs    | CAS
+time        | tr    | SAAT
+time        | sv    | TID
+time        | da    | TID ; KLOKKEN
+time        | no    | TID ; KLOKKEN
+time        | fi    | KLO
+time        | ru    | ВРЕМЯ
+time        | uk    | ЧАС
+time        | bg    | ЧАС
+time        | th    | เวลา
+time        | ja    | 時刻 ; 時間
+time        | zh    | 时间 ; 時間
+time        | ko    | 시간
+expiry      | en    | EXP ; EXP* ; VALID* ; BEST BEFORE ; USE BY ; DUE
+expiry      | de    | GULTIG* ; HALTBAR* ; MHD ; MINDESTENS HALTBAR
+expiry      | fr    | VALABLE* ; A CONSOMMER ; DLC ; DLUO ; EXPIRE*
+expiry      | es    | VALIDO ; VALIDA ; CADUCIDAD ; CONSUMIR ANTES ; VENCE* ; VENCIMIENTO
+expiry      | it    | SCADENZA ; VALIDO ; VALIDA
+expiry      | nl    | GELDIG* ; HOUDBAAR* ; TEN MINSTE HOUDBAAR
+expiry      | pt    | VALIDADE ; VALIDO ; VALIDA
+expiry      | pl    | WAZNE ; WAZNY ; WAZNOSC ; TERMIN
+expiry      | cs    | PLATNOST ; PLATNE ; SPOTREBUJTE
+expiry      | tr    | SON KULLANMA ; SKT ; GECERLI*
+expiry      | sv    | GILTIG* ; BAST FORE
+expiry      | da    | GYLDIG* ; BEDST FOR
+expiry      | no    | GYLDIG* ; BEST FOR
+expiry      | ru    | СРОК ; ГОДЕН ; ДЕЙСТВИТЕЛЕН
+expiry      | uk    | ДІЙСН* ; ПРИДАТН*
+expiry      | bg    | ВАЛИДН* ; ГОДЕН
+expiry      | th    | หมดอายุ
+expiry      | ja    | 期限
+expiry      | zh    | 有效期 ; 到期
 """
 
 # Scripts written without spaces between words: their cues match anywhere.

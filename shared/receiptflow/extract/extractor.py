@@ -6,16 +6,19 @@ with other fields); ``confidence.calibrated`` turns that evidence into the field
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from receiptflow.extract import cue_table
 from receiptflow.extract.confidence import calibrated, known_share, ocr_confidence
 from receiptflow.extract.dates import DateMatch, find_dates, find_dates_lenient, find_times
 from receiptflow.extract.header import Header, find_header
 from receiptflow.extract.items import find_items
 from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
+from receiptflow.extract.locales import DateLocale, country_currency, infer_date_locale
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
 from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
@@ -25,12 +28,19 @@ from receiptflow.ocr.lines import OcrLine
 
 Evidence = dict[str, dict[str, float]]
 
-_DATE_LABEL = re.compile(r"DATE|TARIKH|\bDT\b", re.I)
-_NOT_DATE = re.compile(r"EXP(IRY|\.|\b)|VALID|\bTEL\b|\bFAX\b|PHONE|BEST\s*BEFORE|\bDUE\b", re.I)
-_MALAYSIAN = re.compile(
-    r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
-)
-_US_CUES = re.compile(r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b|\bUSA\b|SALES TAX")
+# a date that is not the sale's: on a contact row (the date labels and validity words are cue-table
+# roles: DATUM, FECHA, TARİH, ДАТА; GÜLTIG BIS, MHD, SCADENZA, WAŻNE DO, SON KULLANMA, СРОК)
+_CONTACT_ROW = re.compile(r"\bTEL\b|\bFAX\b|PHONE", re.I)
+
+
+def _date_label(text: str) -> bool:
+    return "date" in cue_table.roles(text)
+
+
+def _not_date(text: str) -> bool:
+    return "expiry" in cue_table.roles(text) or bool(_CONTACT_ROW.search(text))
+
+
 _POSTCODE = re.compile(r"\b\d{5}\b")
 _SURE_OCR = 0.99
 
@@ -66,8 +76,7 @@ def read_receipt(
     )
     _set_header(receipt, header, rows, evidence)
 
-    month_first = code == "USD" or bool(_US_CUES.search(receipt.raw_text))
-    _set_date_time(receipt, rows, month_first, evidence)
+    _set_date_time(receipt, rows, infer_date_locale(texts), evidence)
 
     convention = infer_convention(texts, code)
     totals = choose_totals(rows, convention=convention)
@@ -90,11 +99,13 @@ def read_receipt(
 
 
 def _currency(texts: list[str]) -> tuple[str | None, str | None, float]:
-    """The receipt's currency (ISO code, as printed, confidence); MYR on Malaysian cues when none is
-    printed."""
+    """The receipt's currency (ISO code, as printed, confidence); when none is printed, the currency of
+    the country its words place it in (MYR on Malaysian cues, TRY on Turkish ones …), confidence 0.5."""
     code, printed, confidence = detect_currency(texts)
-    if code is None and _MALAYSIAN.search("\n".join(texts)):
-        return "MYR", None, 0.5
+    if code is None:
+        inferred = country_currency(texts)
+        if inferred is not None:
+            return inferred, None, 0.5
     return code, printed, confidence
 
 
@@ -139,8 +150,10 @@ def _set_header(receipt: Receipt, header: Header, rows: Sequence[Row], evidence:
         )
 
 
-def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evidence: Evidence) -> None:
-    strict = [(d, row) for row in rows for d in find_dates(row.text, month_first=month_first)]
+def _set_date_time(receipt: Receipt, rows: Sequence[Row], locale: DateLocale, evidence: Evidence) -> None:
+    month_first, era = locale.month_first, locale.era
+    today = dt.date.today()
+    strict = [(d, row) for row in rows for d in find_dates(row.text, month_first=month_first, era=era)]
     # dates whose separators OCR misread compete too (a faded DATE row against a date elsewhere; on
     # the training text lines with one separator dropped, +5 of 426), unless the same date is also
     # printed cleanly; never on expiry or phone rows
@@ -148,26 +161,28 @@ def _set_date_time(receipt: Receipt, rows: Sequence[Row], month_first: bool, evi
     lenient = [
         (d, row)
         for row in rows
-        if not _NOT_DATE.search(row.text)
-        for d in find_dates_lenient(row.text, month_first=month_first)
+        if not _not_date(row.text)
+        for d in find_dates_lenient(row.text, month_first=month_first, era=era)
         if d.value not in values
     ]
     scored: list[tuple[float, DateMatch, Row]] = []
     for d, row in strict + lenient:
         score = d.certainty - 0.01 * row.index
-        if _DATE_LABEL.search(row.text):
+        if _date_label(row.text):
             score += 0.3
         if find_times(row.text):
             score += 0.2
-        if _NOT_DATE.search(row.text):
+        if _not_date(row.text):
             score -= 1.0
+        if d.value > today:
+            score -= 0.5  # a date in the future is a misreading or a validity date
         scored.append((score, d, row))
     if not scored:
         return
     _, date, row = max(scored, key=lambda s: s[0])
     evidence["date"] = {
         "certainty": date.certainty,
-        "label": float(bool(_DATE_LABEL.search(row.text))),
+        "label": float(_date_label(row.text)),
         "time": float(bool(find_times(row.text))),
         "ocr": ocr_confidence([row]),
         "rivals": float(len({d.value for _, d, _ in scored} - {date.value})),

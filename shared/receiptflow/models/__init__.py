@@ -28,7 +28,14 @@ from receiptflow.models.fields import (
     TimeField,
 )
 from receiptflow.models.receipt import MONEY_FIELDS, SUMMARY_FIELDS, LineItem, Receipt, ReceiptCheck
-from receiptflow.models.scan import FallbackOutcome, ScanError, ScanResult, ScanStatus
+from receiptflow.models.scan import (
+    FallbackOutcome,
+    ScanError,
+    ScanResult,
+    ScanStatus,
+    cancelled_result,
+    error_result,
+)
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -59,6 +66,8 @@ __all__ = [
     "SnapshotEvent",
     "TextField",
     "TimeField",
+    "cancelled_result",
+    "error_result",
     "parse_event",
     "utcnow",
 ]

@@ -17,10 +17,14 @@ def utcnow() -> dt.datetime:
 
 
 class BatchStatus(StrEnum):
-    """Lifecycle of a batch."""
+    """Lifecycle of a batch (the allowed moves are in ``receiptflow.batches.status``).
+
+    ``cancelling`` is the window after a cancel: no item starts any more, the items in flight finish
+    and keep their results, then the batch becomes ``cancelled``."""
 
     CREATED = "created"
     RUNNING = "running"
+    CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     PARTIALLY_FAILED = "partially_failed"
     FAILED = "failed"

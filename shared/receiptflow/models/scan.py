@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from receiptflow.errors import ProviderError, ReceiptflowError
 from receiptflow.models.receipt import Receipt
 
 
@@ -54,3 +55,35 @@ class ScanResult(BaseModel):
     def ok(self) -> bool:
         """True when a receipt was produced."""
         return self.status is ScanStatus.OK
+
+    def duplicate_for(self, source: str) -> ScanResult:
+        """This result answering a duplicate of the same content (``source``): scanned once, so the
+        copy is ``cached`` when ok and costs nothing."""
+        update = {"source": source, "cached": self.ok, "duration_ms": 0.0, "attempts": 0, "cost_usd": 0.0}
+        return self.model_copy(update=update)
+
+
+def error_result(
+    error: BaseException, source: str, sha256: str | None, duration_ms: float = 0.0
+) -> ScanResult:
+    """The error row for ``error``: its stable code, or ``internal_error`` with the exception type."""
+    if isinstance(error, ReceiptflowError):
+        scan_error = ScanError(code=error.code, message=error.message, retryable=error.retryable)
+    else:
+        scan_error = ScanError(code="internal_error", message=f"{type(error).__name__}: {error}")
+    result = ScanResult(
+        source=source, sha256=sha256, status=ScanStatus.ERROR, error=scan_error, duration_ms=duration_ms
+    )
+    if isinstance(error, ProviderError):
+        # the chain's accounting survives failure: attempts made, providers tried, money spent
+        result.provider = error.provider or None
+        result.attempts = error.attempts
+        result.providers_tried = list(error.providers_tried)
+        result.cost_usd = error.cost_usd
+        scan_error.fallbacks = [FallbackOutcome.model_validate(f) for f in error.fallbacks]
+    return result
+
+
+def cancelled_result(source: str) -> ScanResult:
+    """The result of an item that was claimed for a run but never started because the batch was cancelled."""
+    return ScanResult(source=source, status=ScanStatus.CANCELLED)

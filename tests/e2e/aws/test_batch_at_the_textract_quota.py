@@ -22,10 +22,10 @@ from receiptflow.models import Batch, BatchItem, BatchStatus, ItemStatus
 from receiptflow.ports import BreakerPhase, BreakerState
 from receiptflow.settings import Settings
 
-from tests.events import lambda_context
-from tests.serverless.receipts import receipt_jpeg
-from tests.serverless.stack import Stack, serverless_stack
+from tests.support.events import lambda_context
 from tests.support.iam import parameter_values
+from tests.support.jpegs import receipt_jpeg
+from tests.support.serverless_stack import Stack, serverless_stack
 from tests.support.template import load_template
 from tests.support.template_defaults import default_environment, default_map_concurrency
 from tests.support.textract import MEGA_MARKET, analyze_expense_output, load_fixture
@@ -115,7 +115,6 @@ def run_batch(
         tmp_path,
         provider=environment["RECEIPTFLOW_PROVIDER"],
         max_concurrency=default_map_concurrency(),
-        distributed_threshold=int(environment["RECEIPTFLOW_DISTRIBUTED_MAP_THRESHOLD"]),
         extra_env=defaults,
         concurrent_lambdas=True,
     ) as stack:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser.page import Browser, ServedApp
-from tests.proof.serve_process import API_KEY, serve
+from tests.support.serve_process import API_KEY, serve
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MAX_FILE_BYTES = 2_000_000

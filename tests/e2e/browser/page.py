@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.proof.serve_process import ServeProcess
+from tests.support.serve_process import ServeProcess
 
 T = TypeVar("T")
 DOCS_IMG = Path(__file__).resolve().parents[3] / "docs" / "img"

@@ -12,7 +12,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from tests.e2e.browser.page import Browser, ServedApp
-from tests.proof.serve_process import AUTH
+from tests.support.serve_process import AUTH
 
 pytestmark = pytest.mark.e2e
 

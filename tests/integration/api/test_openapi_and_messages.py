@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from receiptflow.adapters.aws.clients import s3_client
 from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
 from receiptflow.api import ApiServices
-from receiptflow.api.schema import render
+from receiptflow.api.events_schema import render
 from receiptflow.models import ResultEvent
 
-from tests.api.receipts import render_receipt
 from tests.integration.api.web_client import ALPHA, uploaded_batch, web_app
 from tests.support.aws import mocked_aws
+from tests.support.legible_receipts import render_receipt
 from tests.support.template import create_buckets_from_template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -135,7 +135,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 def test_committed_events_schema_is_up_to_date() -> None:
     committed = (REPO_ROOT / "docs" / "events.schema.json").read_text(encoding="utf-8")
-    assert committed == render(), "regenerate with: python -m receiptflow.api.schema"
+    assert committed == render(), "regenerate with: python -m receiptflow.api.events_schema"
 
 
 def test_every_websocket_message_the_server_sends_validates(app: tuple[TestClient, ApiServices]) -> None:

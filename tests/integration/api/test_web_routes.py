@@ -13,9 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from receiptflow.api import ApiServices
-from receiptflow.api.routes.images import preview_key
+from receiptflow.blob_keys import preview_key
 
-from tests.api.receipts import corrupt_jpeg, render_receipt
 from tests.integration.api.web_client import (
     ALPHA,
     BETA,
@@ -25,6 +24,7 @@ from tests.integration.api.web_client import (
     uploaded_batch,
     web_app,
 )
+from tests.support.legible_receipts import corrupt_jpeg, render_receipt
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from receiptflow.api import ApiServices, create_app
-from receiptflow.api.local import build_local_services
 from receiptflow.models import (
     FieldBox,
     MoneyField,
@@ -23,6 +22,7 @@ from receiptflow.models import (
     TextField,
 )
 from receiptflow.settings import Settings
+from receiptflow.wiring.local import LocalRoot
 
 KEYS = {"key-alpha": "alpha", "key-beta": "beta"}
 ALPHA = {"Authorization": "Bearer key-alpha"}
@@ -34,7 +34,7 @@ TOTAL_BOX = FieldBox(page=0, x0=0.6, y0=0.8, x1=0.9, y1=0.85)
 def web_app(data_dir: Path) -> Iterator[tuple[TestClient, ApiServices]]:
     """A TestClient on the local app over ``data_dir``."""
     settings = Settings(data_dir=data_dir, workers=1, provider="local")
-    services, _ = build_local_services(settings, KEYS)
+    services = LocalRoot(settings).api_services(KEYS)
     with TestClient(create_app(services)) as client:
         yield client, services
 

@@ -27,9 +27,11 @@ from moto.apigatewaymanagementapi.models import ApiGatewayManagementApiBackend
 from moto.core.authorization import disable_iam_authentication
 from moto.core.exceptions import JsonRESTError
 from receiptflow.adapters.aws import clients
-from receiptflow.providers.factory import clear_provider_cache
+from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
+from receiptflow.models import BatchStatus
 from receiptflow.settings import get_settings
-from receiptflow.workflow import aws as workflow_aws
+from receiptflow.wiring import aws as aws_wiring
+from receiptflow.wiring.providers import clear_provider_cache
 from urllib3 import encode_multipart_formdata
 
 from tests.support.bad_inputs import encode_image, receipt_image
@@ -113,7 +115,7 @@ def _reset() -> None:
     get_settings.cache_clear()
     clients.clear_clients()
     clear_provider_cache()
-    workflow_aws.reset()
+    aws_wiring.reset()
 
 
 class GoneError(JsonRESTError):
@@ -352,7 +354,7 @@ def vanishing_watcher(world: World, batch_id: str) -> None:
 
 
 def workflow_paths(world: World) -> dict[str, str]:
-    """Drop folder → ingest → prepare → scan (ok, cached, bad, vanished) → record failure → finalize."""
+    """Drop folder → ingest (starts) → scan (ok, cached, bad, vanished) → record failure → finalize."""
     inbox = f"inbox/{TENANT}/trip/"
     put_objects(
         world, {inbox + "a.jpg": world.receipt, inbox + "b.jpg": world.receipt, inbox + "c.txt": b"x"}
@@ -367,8 +369,6 @@ def workflow_paths(world: World) -> dict[str, str]:
     socket_paths(world, ("subscribe", "c1=", subscribe))
 
     vanishing_watcher(world, ref["batch_id"])
-    with world.harness.run_as("PrepareBatchFunction"):
-        world.invoke("PrepareBatchFunction", ref)
     with disable_iam_authentication():  # d.jpg vanishes before it is scanned
         boto3.client("s3", region_name=REGION).delete_object(Bucket=world.bucket, Key=inbox + "d.jpg")
     vanishing_watcher(world, ref["batch_id"])
@@ -454,6 +454,35 @@ def api_paths(world: World, finished_batch: str) -> None:
         stubber.assert_no_pending_responses()
 
 
+def cancel_paths(world: World) -> None:
+    """A cancel while an item is in flight: the scan step, then (another batch) the failure recorder, each
+    records the last item and settles the batch, announcing it like a finished one."""
+    for name, step in (("cancel-scan", "ScanImageFunction"), ("cancel-fail", "RecordFailureFunction")):
+        inbox = f"inbox/{TENANT}/{name}/"
+        put_objects(
+            world, {inbox + "a.jpg": world.receipt, inbox + "b.jpg": world.receipt, inbox + "_READY": b""}
+        )
+        with world.harness.run_as("IngestFunction"):
+            batch_id = world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "_READY"))["batch_id"]
+        ref = {"batch_id": batch_id, "tenant_id": TENANT}
+        with disable_iam_authentication():  # its first item is in flight: a Lambda claimed it
+            assert DynamoBatchStore(world.table).claim_item(batch_id, "00001")
+        with world.harness.run_as("ApiFunction"):
+            cancelled = world.harness.handler("ApiFunction")(
+                http_event("DELETE", f"/v1/batches/{batch_id}"), Context("ApiFunction")
+            )
+        assert cancelled["statusCode"] == 202 and payload(cancelled)["status"] == "cancelling", cancelled
+        with world.harness.run_as(step):
+            if step == "ScanImageFunction":
+                world.stub_textract(1)
+                assert world.invoke(step, {**ref, "item_id": "00001"})["recorded"]
+            else:
+                error = {"Error": "CorruptImageError", "Cause": json.dumps({"errorMessage": "caught"})}
+                assert world.invoke(step, {**ref, "item_id": "00001", "error": error})["recorded"]
+        with disable_iam_authentication():
+            assert DynamoBatchStore(world.table).get_batch(TENANT, batch_id).status is BatchStatus.CANCELLED
+
+
 def drive_every_path(world: World) -> None:
     """Every function through every path, each as its own role."""
     socket_paths(
@@ -463,6 +492,7 @@ def drive_every_path(world: World) -> None:
     )
     ref = workflow_paths(world)
     api_paths(world, ref["batch_id"])
+    cancel_paths(world)
     socket_paths(world, ("$disconnect", "c1=", None))
 
 
@@ -483,8 +513,6 @@ def test_removing_a_needed_statement_fails_the_run(world: World) -> None:
     put_objects(world, {inbox + "a.jpg": world.receipt, inbox + "_READY": b""})
     with world.harness.run_as("IngestFunction"):
         batch_id = world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "_READY"))["batch_id"]
-    with world.harness.run_as("PrepareBatchFunction"):
-        world.invoke("PrepareBatchFunction", {"batch_id": batch_id, "tenant_id": TENANT})
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{world.table}"
     update = Need("dynamodb:UpdateItem", table)
     documents = world.harness.documents("ScanImageFunction")
@@ -527,8 +555,6 @@ def test_an_openai_key_is_readable_where_it_is_kept(world: World, monkeypatch: p
     with world.harness.run_as("IngestFunction"):
         batch_id = world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "_READY"))["batch_id"]
     ref = {"batch_id": batch_id, "tenant_id": TENANT}
-    with world.harness.run_as("PrepareBatchFunction"):
-        world.invoke("PrepareBatchFunction", ref)
 
     # WHEN the scan step and POST /v1/scan run as their roles
     with world.harness.run_as("ScanImageFunction"), pytest.raises(Exception) as caught:

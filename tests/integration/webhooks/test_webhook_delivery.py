@@ -18,10 +18,10 @@ from receiptflow.adapters.webhook_notifier import WebhookNotifier, completion_id
 from receiptflow.models import Batch, BatchOptions, BatchStatus
 from receiptflow.webhooks import DELIVERY_HEADER, SECRET_FILENAME, SIGNATURE_HEADER, verify
 
-from tests.api.receipts import corrupt_jpeg
 from tests.integration.api.web_client import ALPHA, web_app
 from tests.integration.webhooks.receiver import receiver
 from tests.support.aws import mocked_aws
+from tests.support.legible_receipts import corrupt_jpeg
 from tests.support.template import create_tables_from_template
 
 SECRET = "whsec_test"

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 from PIL import Image, ImageDraw
+from receiptflow.adapters.aws.textract import TextractProvider
 from receiptflow.adapters.embedded.breaker_store import SqliteBreakerStore
+from receiptflow.adapters.openai.vision import OpenAIVisionProvider
 from receiptflow.document import Document, PageImage
 from receiptflow.errors import (
     CircuitOpenError,
@@ -27,15 +29,13 @@ from receiptflow.errors import (
     ProviderUnavailableError,
 )
 from receiptflow.models import ScanStatus
-from receiptflow.pipeline import Scanner
 from receiptflow.ports import BreakerPhase, BreakerState, Provider
 from receiptflow.providers.breaker import CircuitBreaker
 from receiptflow.providers.chain import ProviderChain
-from receiptflow.providers.factory import breaker
-from receiptflow.providers.openai_vision import OpenAIVisionProvider
 from receiptflow.providers.retry import RetryPolicy
-from receiptflow.providers.textract import TextractProvider
+from receiptflow.scanning.scanner import Scanner
 from receiptflow.settings import Settings
+from receiptflow.wiring.providers import breaker
 
 from tests.support.openai_http import Recorder, extraction, fail, ok, replay, response_body
 from tests.support.textract import MEGA_MARKET, add_error, analyze_expense_output, load_fixture, new_client

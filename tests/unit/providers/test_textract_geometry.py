@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from receiptflow.providers.textract_parser import parse_expense
+from receiptflow.adapters.aws.textract_parser import parse_expense
 
 from tests.support.textract import MEGA_MARKET, load_fixture
 

@@ -37,6 +37,20 @@ def _session() -> Any:
     return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
+def aws_readiness() -> tuple[bool, str]:
+    """Whether boto3's default chain finds a region and credentials now (without calling AWS), and why."""
+    import os
+
+    import boto3
+
+    session = boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
+    if session.region_name is None:
+        return False, "no AWS region: set AWS_REGION (e.g. us-east-1) or a region in ~/.aws/config"
+    if session.get_credentials() is None:
+        return False, "no AWS credentials found by the default chain (profile, env, SSO or role)"
+    return True, f"AWS credentials and region {session.region_name}"
+
+
 @lru_cache(maxsize=1)
 def s3_client() -> S3Client:
     """S3 client (SigV4, virtual-host addressing left to botocore)."""

@@ -258,6 +258,11 @@ class DynamoBatchStore:
         self.get_item(batch_id, item_id)  # NotFoundError when the item itself is missing
         return False
 
+    def cancel_pending(self, batch_id: str) -> int:
+        """Mark every pending item cancelled (running ones finish); returns how many."""
+        pending = self._items(batch_id, (ItemStatus.PENDING,))
+        return len(self._transition(batch_id, pending, (ItemStatus.PENDING,), ItemStatus.CANCELLED))
+
     def cancel_unfinished(self, batch_id: str) -> int:
         """Mark every pending/running item cancelled (``cancelled`` follows); returns how many."""
         unfinished = self._items(batch_id, _UNFINISHED)

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from receiptflow.adapters.aws.clients import apigw_management_client
+from receiptflow.adapters.aws.ws_connections import ConnectionStore
 from receiptflow.models import Event
 from receiptflow.observability import logger
-from receiptflow.realtime.connections import ConnectionStore
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient

@@ -364,13 +364,21 @@ class SqliteBatchStore:
 
         return self.db.transaction(finish)
 
+    def cancel_pending(self, batch_id: str) -> int:
+        """Mark every pending item cancelled (running ones finish); returns how many."""
+        return self._cancel(batch_id, (ItemStatus.PENDING.value,))
+
     def cancel_unfinished(self, batch_id: str) -> int:
         """Mark every pending/running item cancelled; returns how many."""
+        return self._cancel(batch_id, _UNFINISHED)
+
+    def _cancel(self, batch_id: str, statuses: tuple[str, ...]) -> int:
+        marks = ", ".join("?" for _ in statuses)
 
         def cancel(conn: sqlite3.Connection) -> int:
             n = conn.execute(
-                "UPDATE items SET status = ?, updated_at = ? WHERE batch_id = ? AND status IN (?, ?)",
-                (ItemStatus.CANCELLED.value, _ts(utcnow()), batch_id, *_UNFINISHED),
+                f"UPDATE items SET status = ?, updated_at = ? WHERE batch_id = ? AND status IN ({marks})",
+                (ItemStatus.CANCELLED.value, _ts(utcnow()), batch_id, *statuses),
             ).rowcount
             if n:
                 conn.execute("UPDATE batches SET cancelled = cancelled + ? WHERE batch_id = ?", (n, batch_id))

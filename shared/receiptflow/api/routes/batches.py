@@ -14,7 +14,8 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 from receiptflow.api.deps import OwnedBatch, Services, Tenant
 from receiptflow.api.schemas import BatchCreate, BatchCreated, BatchView, UploadAccepted
 from receiptflow.api.views import batch_view
-from receiptflow.errors import ConflictError, InvalidRequestError, LimitExceededError, TooLargeError
+from receiptflow.blob_keys import upload_prefix
+from receiptflow.errors import ConflictError, LimitExceededError, TooLargeError
 from receiptflow.models import Batch, BatchItem, BatchStatus
 from receiptflow.ports import BlobStore
 
@@ -31,17 +32,6 @@ def _batch_lock(batch_id: str) -> threading.Lock:
             lock = threading.Lock()
             _upload_locks[batch_id] = lock
         return lock
-
-
-def upload_prefix(tenant_id: str, batch_id: str) -> str:
-    """Blob prefix of a batch's uploads. Tenant ids that are not plain tokens are hashed, so no
-    client-controlled text ever becomes part of a path."""
-    safe = (
-        tenant_id
-        if tenant_id.replace("-", "").replace("_", "").isalnum() and len(tenant_id) <= 64
-        else ("t" + hashlib.sha256(tenant_id.encode()).hexdigest()[:32])
-    )
-    return f"uploads/{safe}/{batch_id}/"
 
 
 def clean_source(name: str | None, fallback: str) -> str:
@@ -65,11 +55,11 @@ def create_batch(
         expected_files=len(specs) or None,
         options=body.options,
     )
-    services.store.create_batch(batch)
+    batch = services.batches.create(batch)
     files_url = str(request.url_for("upload_files", batch_id=batch.batch_id))
     targets = services.uploads.targets(batch, files_url, specs)
     response.headers["Location"] = request.url_for("get_batch", batch_id=batch.batch_id).path
-    return BatchCreated(batch=batch_view(services.store.get_batch(tenant, batch.batch_id)), uploads=targets)
+    return BatchCreated(batch=batch_view(services.batches.get(tenant, batch.batch_id)), uploads=targets)
 
 
 @router.get("")
@@ -77,7 +67,7 @@ def list_batches(
     tenant: Tenant, services: Services, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[BatchView]:
     """The caller's batches, newest first (``limit`` 1..200)."""
-    return [batch_view(b) for b in services.store.list_batches(tenant, limit=limit)]
+    return [batch_view(b) for b in services.batches.list_batches(tenant, limit=limit)]
 
 
 @router.get("/{batch_id}", name="get_batch")
@@ -115,7 +105,7 @@ def upload_files(
             _store_upload(services.blobs, current, current.counts.total + n, upload, settings.max_file_bytes)
             for n, upload in enumerate(files, start=1)
         ]
-        if services.store.add_items(items) != len(items):
+        if services.batches.add_items(current, items) != len(items):
             raise ConflictError("some item ids already existed; retry the upload")
     if items:
         location = request.url_for("get_item", batch_id=batch.batch_id, item_id=items[0].item_id)
@@ -143,27 +133,18 @@ def _store_upload(blobs: BlobStore, batch: Batch, n: int, upload: UploadFile, ma
 
 @router.post("/{batch_id}/start", status_code=status.HTTP_202_ACCEPTED)
 def start_batch(batch: OwnedBatch, services: Services) -> BatchView:
-    """Start processing the batch's items."""
-    if batch.status is not BatchStatus.CREATED:
-        raise ConflictError(f"the batch is already {batch.status}")
-    if batch.counts.total == 0:
-        raise InvalidRequestError("the batch has no files; upload some first")
-    return batch_view(services.control.start(batch))
+    """Start processing the batch's items (409 once started)."""
+    return batch_view(services.batches.start(batch))
 
 
 @router.delete("/{batch_id}", status_code=status.HTTP_202_ACCEPTED)
 def cancel_batch(batch: OwnedBatch, services: Services) -> BatchView:
-    """Cancel: unfinished items become cancelled, finished results are kept."""
-    if batch.status.terminal:
-        raise ConflictError(f"the batch already finished ({batch.status})")
-    return batch_view(services.control.cancel(batch))
+    """Cancel: no item starts after this answer; pending items become cancelled at once, items in flight
+    finish and keep their results, and the batch goes ``cancelling`` → ``cancelled`` (409 once finished)."""
+    return batch_view(services.batches.cancel(batch))
 
 
 @router.post("/{batch_id}/retry-failed", status_code=status.HTTP_202_ACCEPTED)
 def retry_failed(batch: OwnedBatch, services: Services) -> BatchView:
-    """Scan the failed items of a finished batch again."""
-    if not batch.status.terminal:
-        raise ConflictError(f"the batch is {batch.status}; retry once it has finished")
-    if batch.counts.failed == 0:
-        raise InvalidRequestError("the batch has no failed items")
-    return batch_view(services.control.retry_failed(batch))
+    """Scan the failed (and cancelled) items of a finished batch again (409 while the batch runs)."""
+    return batch_view(services.batches.retry_failed(batch))

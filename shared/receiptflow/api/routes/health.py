@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -23,9 +21,7 @@ _LATENCY_ITEMS = 200
 
 def providers(services: ApiServices) -> list[ProviderReadiness]:
     """Which providers are configured here, which the chain uses, and why not the others."""
-    from receiptflow.providers.factory import provider_readiness
-
-    return [ProviderReadiness.model_validate(asdict(r)) for r in provider_readiness(services.settings)]
+    return [ProviderReadiness.model_validate(r) for r in services.provider_readiness()]
 
 
 @router.get("/health", response_model=HealthReport, responses={503: {"description": "a store is down"}})

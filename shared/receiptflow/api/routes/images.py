@@ -8,7 +8,6 @@ fractions of the page renders, which are upright (EXIF orientation applied) and 
 
 from __future__ import annotations
 
-import hashlib
 import io
 from typing import Annotated, Any, Protocol, runtime_checkable
 
@@ -18,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from receiptflow.api.deps import OwnedBatch, Services
 from receiptflow.api.services import ApiServices
+from receiptflow.blob_keys import preview_key
 from receiptflow.errors import IntakeError, NotFoundError
 from receiptflow.models import BatchItem
 
@@ -53,16 +53,6 @@ class PresignedReads(Protocol):
     def presigned_get(self, key: str, expires: int, content_type: str | None = None) -> str:
         """A URL that downloads ``key`` without credentials until ``expires`` seconds from now."""
         ...
-
-
-def preview_key(item: BatchItem, name: str) -> str:
-    """Blob key of a rendered preview of ``item``: under ``previews/`` mirroring its upload key."""
-    assert item.blob_key is not None
-    if item.blob_key.startswith("uploads/"):
-        base = item.blob_key.removeprefix("uploads/")
-    else:
-        base = f"{item.batch_id}/{hashlib.sha256(item.blob_key.encode()).hexdigest()[:32]}"
-    return f"previews/{base}/{name}"
 
 
 def media_type(data: bytes) -> str:

@@ -1,0 +1,1 @@
+"""OpenAI adapter: the vision provider (fallback reader) and the JSON schema it answers with."""

@@ -1,1 +1,0 @@
-"""Serverless tests: handlers, the real state machine executed under moto, template and ASL validation."""
