@@ -9,19 +9,21 @@ then the product's extractor and checks (``extract_receipt`` + ``check_receipt``
 ``tools/extract_harness.py`` (PLAN.md "Accuracy protocol": totals as numbers, any of gt ``totals``;
 dates via ``date_iso``; company exact and lenient; address). Also OCR line recall against the
 ground-truth text lines (exact: upper case, whitespace ignored; contained: the gt line inside one OCR
-line).
+line) and character recall (the gt line's characters found in order in its best OCR line).
 
 Engines: ``baseline`` (``bench/baseline.py``, the pre-issue-16 rapidocr configuration), ``new`` (the
 default ``EngineConfig``), or ``label:field=value,...`` (``EngineConfig`` fields overridden). Each
 engine's OCR output is kept under ``--cache/<label>/<dataset>/<key>.json`` (the format of
 ``/work/cache/ocr``) with its CPU seconds; a label is reused only while its configuration is the same
-(``--fresh`` re-reads). Held-out sets (``sroie-val``, ``*-f4``) are scored, never printed per receipt.
+(``--fresh`` re-reads; ``--score-only`` reads nothing). CPU ratios compare only engines read in the
+same run. Held-out sets (``sroie-val``, ``*-f4``) are scored, never printed per receipt.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import multiprocessing
 import re
@@ -131,6 +133,28 @@ def line_recall(gt_lines: Iterable[str], ocr_lines: Iterable[str]) -> tuple[int,
     return exact, contained, total
 
 
+def char_hits(gt_lines: Iterable[str], ocr_lines: Iterable[str]) -> tuple[int, int]:
+    """(characters of the gt lines found in order in their best OCR line, characters of the gt lines),
+    whitespace and case ignored: a character-level recall that a one-letter slip moves only a little."""
+    ocr = [t for t in (_norm(t) for t in ocr_lines) if t]
+    hits = total = 0
+    for g in (_norm(t) for t in gt_lines):
+        total += len(g)
+        if not g or not ocr:
+            continue
+        if any(g in t for t in ocr):
+            hits += len(g)
+            continue
+        best = 0
+        for t in ocr:
+            matcher = difflib.SequenceMatcher(None, g, t, autojunk=False)
+            if matcher.real_quick_ratio() * (len(g) + len(t)) / 2 <= best:
+                continue
+            best = max(best, sum(block.size for block in matcher.get_matching_blocks()))
+        hits += best
+    return hits, total
+
+
 _engines: dict[str, Any] = {}
 
 
@@ -225,6 +249,8 @@ class Tally:
     contained: int = 0
     gt_lines: int = 0
     failures: int = 0
+    char_hits: int = 0
+    gt_chars: int = 0
 
     def __post_init__(self) -> None:
         self.right = dict.fromkeys(FIELDS, 0)
@@ -244,6 +270,7 @@ class Tally:
             "mean": self.mean(),
             "line_recall_exact": self.exact / self.gt_lines if self.gt_lines else None,
             "line_recall_contained": self.contained / self.gt_lines if self.gt_lines else None,
+            "char_recall": self.char_hits / self.gt_chars if self.gt_chars else None,
             "cpu_s_per_image": self.cpu / self.n if self.n else None,
             "failures": self.failures,
         }
@@ -283,9 +310,11 @@ def score_all(
                     if ok is not None:
                         tally.scored[f] += 1
                         tally.right[f] += ok
-                exact, contained, total = line_recall(
-                    (g["text"] for g in truth.get("lines") or []), (ln.text for ln in lines)
-                )
+                gt_texts = [g["text"] for g in truth.get("lines") or []]
+                exact, contained, total = line_recall(gt_texts, (ln.text for ln in lines))
+                hits, chars = char_hits(gt_texts, [ln.text for ln in lines])
+                tally.char_hits += hits
+                tally.gt_chars += chars
                 tally.exact += exact
                 tally.contained += contained
                 tally.gt_lines += total
@@ -313,6 +342,8 @@ def merge(a: Tally, b: Tally) -> Tally:
         a.contained + b.contained,
         a.gt_lines + b.gt_lines,
         a.failures + b.failures,
+        a.char_hits + b.char_hits,
+        a.gt_chars + b.gt_chars,
     )
     for f in FIELDS:
         out.right[f] = a.right[f] + b.right[f]
@@ -327,15 +358,16 @@ def print_table(tallies: dict[str, dict[str, Tally]], reference: str) -> None:
         ref = by_label.get(reference)
         ref_cpu = ref.cpu / ref.n if ref and ref.n else 0.0
         print(f"\n{name}")
-        print(f"  {'engine':<18} {'n':>4} {head}     mean  lines=  lines~  cpu s  vs {reference}")
+        print(f"  {'engine':<18} {'n':>4} {head}     mean  lines=  lines~   chars  cpu s  vs {reference}")
         for label, t in by_label.items():
             cells = " ".join(f"{a:8.3f}" if a is not None else "       -" for a in map(t.acc, FIELDS))
             cpu = t.cpu / t.n if t.n else 0.0
             ratio = f"{ref_cpu / cpu:5.2f}x" if cpu and ref_cpu else "   - "
             rec_e = t.exact / t.gt_lines if t.gt_lines else 0.0
             rec_c = t.contained / t.gt_lines if t.gt_lines else 0.0
+            chars = t.char_hits / t.gt_chars if t.gt_chars else 0.0
             print(
-                f"  {label:<18} {t.n:>4} {cells} {t.mean():8.4f} {rec_e:7.4f} {rec_c:7.4f} "
+                f"  {label:<18} {t.n:>4} {cells} {t.mean():8.4f} {rec_e:7.4f} {rec_c:7.4f} {chars:7.4f} "
                 f"{cpu:6.2f}  {ratio}"
             )
 
@@ -351,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N images of each set")
     parser.add_argument("--fresh", action="store_true", help="re-read images already cached")
+    parser.add_argument("--score-only", action="store_true", help="score what is cached, read nothing")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--dump", type=Path, help="per-receipt results of dev sets (JSON lines)")
     args = parser.parse_args(argv)
@@ -361,7 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     specs: list[EngineSpec] = args.engine or [parse_engine("baseline"), parse_engine("new")]
     if len({s.label for s in specs}) != len(specs):
         parser.error("engine labels must differ")
-    read_all(sets, specs, args.cache, fresh=args.fresh, workers=args.workers, limit=args.limit)
+    if not args.score_only:
+        read_all(sets, specs, args.cache, fresh=args.fresh, workers=args.workers, limit=args.limit)
     tallies = score_all(sets, specs, args.cache, dump=args.dump, limit=args.limit)
     print_table(tallies, specs[0].label)
     if args.json:
