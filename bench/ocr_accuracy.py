@@ -190,10 +190,11 @@ def _read(job: tuple[str, str, Path, list[EngineSpec]]) -> dict[str, Any]:
     return out
 
 
-def keys_of(name: str, limit: int = 0) -> list[str]:
-    """The keys of set ``name`` that have an image (the first ``limit`` when set)."""
+def keys_of(name: str, limit: int = 0, skip: int = 0) -> list[str]:
+    """The keys of set ``name`` that have an image (past the first ``skip``; ``limit`` of them when set)."""
     dataset = name.split("-")[0]
     keys = [k for k in set_keys(name, SHARED) if (SHARED / DATASETS[dataset] / "img" / f"{k}.jpg").is_file()]
+    keys = keys[skip:]
     return keys[:limit] if limit else keys
 
 
@@ -205,6 +206,7 @@ def read_all(
     fresh: bool,
     workers: int,
     limit: int = 0,
+    skip: int = 0,
 ) -> None:
     """OCR every image of ``sets`` with every engine whose output is not cached yet."""
     for spec in specs:
@@ -219,7 +221,7 @@ def read_all(
     jobs = []
     for name in sets:
         dataset = name.split("-")[0]
-        for key in keys_of(name, limit):
+        for key in keys_of(name, limit, skip):
             todo = [s for s in specs if not (cache / s.label / dataset / f"{key}.json").is_file()]
             if todo:
                 jobs.append((dataset, key, SHARED / DATASETS[dataset] / "img" / f"{key}.jpg", todo))
@@ -277,7 +279,13 @@ class Tally:
 
 
 def score_all(
-    sets: Sequence[str], specs: Sequence[EngineSpec], cache: Path, *, dump: Path | None, limit: int = 0
+    sets: Sequence[str],
+    specs: Sequence[EngineSpec],
+    cache: Path,
+    *,
+    dump: Path | None,
+    limit: int = 0,
+    skip: int = 0,
 ) -> dict[str, dict[str, Tally]]:
     """Extract and score every cached OCR output: {set: {label: Tally}}."""
     from receiptflow.extract import extract_receipt
@@ -289,7 +297,7 @@ def score_all(
     out = dump.open("w", encoding="utf-8") if dump else None
     for name in sets:
         dataset = name.split("-")[0]
-        for key in keys_of(name, limit):
+        for key in keys_of(name, limit, skip):
             truth = _gt(dataset, key, SHARED)
             for spec in specs:
                 path = cache / spec.label / dataset / f"{key}.json"
@@ -382,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N images of each set")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N images of each set")
     parser.add_argument("--fresh", action="store_true", help="re-read images already cached")
     parser.add_argument("--score-only", action="store_true", help="score what is cached, read nothing")
     parser.add_argument("--json", type=Path, help="write the figures here")
@@ -395,8 +404,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len({s.label for s in specs}) != len(specs):
         parser.error("engine labels must differ")
     if not args.score_only:
-        read_all(sets, specs, args.cache, fresh=args.fresh, workers=args.workers, limit=args.limit)
-    tallies = score_all(sets, specs, args.cache, dump=args.dump, limit=args.limit)
+        read_all(
+            sets, specs, args.cache, fresh=args.fresh, workers=args.workers, limit=args.limit, skip=args.skip
+        )
+    tallies = score_all(sets, specs, args.cache, dump=args.dump, limit=args.limit, skip=args.skip)
     print_table(tallies, specs[0].label)
     if args.json:
         figures = {

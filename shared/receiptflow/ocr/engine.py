@@ -7,7 +7,7 @@ Measured choices (``docs/performance.md`` has every option tried, with its speed
   returns; no orientation classifier (it breaks good lines);
 - the detector's input is sized from the page itself: scaled down when the longer side exceeds
   ``det_max_side`` or the shorter side exceeds ``det_short_side``, and a small page (a phone photo
-  under 500 px wide) scaled up until its longer side reaches ``det_upscale_side`` (960): at native
+  under 500 px wide) scaled up until its longer side reaches ``det_upscale_side`` (800): at native
   size the detector misses small print (+2 points of line recall on WildReceipt's small photos);
 - each text line is cut out and resized to the recogniser's 48 px height in one warp, and read on its
   own, padded to the 320 px width the recogniser was trained at (batches of similar width, bounded in
@@ -62,7 +62,7 @@ class EngineConfig:
     graph_optimization: str = "all"
     mem_arena: bool = False
     mem_pattern: bool = False  # planned per input shape: pages vary, so it only raised the peak
-    det_upscale_side: int = 960  # small pages: the detector's input scaled up to this longer side (0: no)
+    det_upscale_side: int = 800  # small pages: the detector's input scaled up to this longer side (0: no)
     det_thresh: float = 0.3  # rapidocr's DB post-processing (pixel, box score, box growth), as measured
     det_box_thresh: float = 0.5
     det_unclip_ratio: float = 1.6

@@ -38,6 +38,8 @@ def test_det_size_follows_the_page(
         ((2500, 1768), 960, (960, 672)),  # large photo: unchanged by the upscale
         ((320, 240), 1280, (960, 704)),  # never past max_side
         ((320, 240), 0, (320, 256)),  # 0: native resolution
+        ((450, 205), 800, (800, 352)),  # the default: up to 800
+        ((900, 600), 800, (896, 608)),  # between the upscale side and max_side: native resolution
     ],
 )
 def test_small_pages_are_scaled_up_for_the_detector(
@@ -59,7 +61,7 @@ def test_the_detector_input_of_a_small_page_is_scaled_up_by_default() -> None:
     config = EngineConfig()
     page = np.full((420, 300, 3), 255, dtype=np.uint8)
     blob = det_blob(page, config.det_max_side, config.det_short_side, config.det_upscale_side)
-    assert blob.shape == (1, 3, 960, 672)
+    assert blob.shape == (1, 3, 800, 576)
     assert float(blob.max()) == pytest.approx(1.0) and float(blob.min()) == pytest.approx(1.0)
 
 
@@ -76,5 +78,5 @@ def test_settings_choose_the_engine(tmp_path: Path) -> None:
     assert config.threads == auto_threads(2)
     explicit = engine_config(Settings(data_dir=tmp_path, ocr_threads=3, ocr_quantized=False))
     assert explicit.threads == 3 and explicit.quantized is False
-    assert config.det_upscale_side == EngineConfig().det_upscale_side == 960  # the default, no flags
+    assert config.det_upscale_side == EngineConfig().det_upscale_side == 800  # the default, no flags
     assert EngineConfig() == EngineConfig()  # hashable, compared by value (one engine per config)
