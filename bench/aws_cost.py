@@ -79,6 +79,7 @@ class Meter:
     textract_pages: int = 0
     dynamodb_rru: float = 0.0
     dynamodb_wru: float = 0.0
+    dynamodb_wru_by_item: dict[str, float] = field(default_factory=dict)  # by the sort key's prefix
     dynamodb_requests: Counter[str] = field(default_factory=Counter)
     s3_requests: Counter[str] = field(default_factory=Counter)  # "PUT", "POST", "GET", "HEAD", "LIST", ...
     ws_posts: int = 0
@@ -227,9 +228,11 @@ class Metering:
             after = [self._current(table, key) for table, key, _tx in writes]
         status, _headers, raw = result
         response = json.loads(raw or "{}") if status == 200 else {}
-        for (table, _key, transactional), old, new in zip(writes, before, after, strict=True):
-            units = write_units(old, new, self._table(table)[1])
-            meter.dynamodb_wru += units * (2 if transactional else 1)
+        for (table, key, transactional), old, new in zip(writes, before, after, strict=True):
+            units = write_units(old, new, self._table(table)[1]) * (2 if transactional else 1)
+            meter.dynamodb_wru += units
+            kind = _item_kind(key)
+            meter.dynamodb_wru_by_item[kind] = meter.dynamodb_wru_by_item.get(kind, 0.0) + units
         consistent = bool(body.get("ConsistentRead"))
         if op == "GetItem":
             meter.dynamodb_rru += read_units(item_bytes(response.get("Item")), consistent)
@@ -270,6 +273,15 @@ class Metering:
                 found.append((spec["TableName"], key, True))
             return found
         return []
+
+
+def _item_kind(key: dict[str, Any]) -> str:
+    """What an item is, from its key: the sort key's prefix (``ITEM#00001`` -> ``ITEM``), or the key's
+    attribute name in a table without a sort key (``connection_id``)."""
+    if "sk" not in key:
+        return "+".join(sorted(key))
+    (raw,) = key["sk"].values()
+    return str(raw).split("#", 1)[0]
 
 
 def _s3_kind(method: str, url: Any, headers: dict[str, Any]) -> str:
@@ -527,7 +539,9 @@ def per_thousand(costs: dict[str, float], items: int) -> dict[str, float]:
 
 
 def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
-    """A cold batch and a warm re-run of the same ``items`` images; counts, dollars and the ratios."""
+    """A cold batch and a warm re-run of the same ``items`` images; counts, dollars and the ratios. The
+    one-image batch that warms the handlers first is reported as ``prime`` (its first calls include the
+    imports: an estimate of each function's init), not priced."""
     import pytest
     from receiptflow.settings import Settings
 
@@ -558,7 +572,7 @@ def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
             metering = Metering(stack.lock)
             with metering.installed(monkeypatch):
                 run = Run(stack, metering, monkeypatch, subscribers, concurrency)
-                run.batch("prime", receipt_files(1, tag="prime"))  # warm environments; not counted
+                prime, _ = run.batch("prime", receipt_files(1, tag="prime"))  # not priced
                 cold, cold_outcome = run.batch("cold", files)
                 warm, warm_outcome = run.batch("warm", files)
             function_module().asgi_handler.cache_clear()
@@ -577,6 +591,8 @@ def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
         "lambda_gb_second_usd": gb_second.usd,
         "prices": {name: asdict(price) for name, price in prices.ALL.items()},
         "prices_dated": prices.PRICES_DATED,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "prime": {"counts": _counts(prime)},
         "cold": {"counts": _counts(cold), "usd_per_1000": cold_usd, "outcome": cold_outcome},
         "warm": {"counts": _counts(warm), "usd_per_1000": warm_usd, "outcome": warm_outcome},
         "aws_infra_cost_share": cold_usd["infrastructure"] / cold_usd["textract"],
@@ -623,6 +639,7 @@ def count_lines(figures: dict[str, Any]) -> list[str]:
     n = figures["items"]
     for label in ("cold", "warm"):
         c = figures[label]["counts"]
+        wru = {kind: round(units / n, 2) for kind, units in c["dynamodb_wru_by_item"].items()}
         lines.append(
             f"{label}: per receipt {c['transitions'] / n:.2f} transitions, "
             f"{sum(c['lambda_calls'].values()) / n:.2f} Lambda calls "
@@ -630,6 +647,7 @@ def count_lines(figures: dict[str, Any]) -> list[str]:
             f"{c['dynamodb_rru'] / n:.1f} RRU, {sum(c['s3_requests'].values()) / n:.2f} S3 requests, "
             f"{(c['ws_posts'] + c['ws_received']) / n:.2f} WebSocket messages, "
             f"{c['textract_pages'] / n:.2f} Textract pages; Lambda calls {dict(c['lambda_calls'])}; "
+            f"WRU per receipt by item {wru}; "
             f"DynamoDB requests {dict(c['dynamodb_requests'])}; S3 {dict(c['s3_requests'])}"
         )
     return lines
@@ -638,8 +656,8 @@ def count_lines(figures: dict[str, Any]) -> list[str]:
 def caption(figures: dict[str, Any]) -> str:
     """One sentence saying what was run and priced."""
     return (
-        f"AWS cost per 1,000 receipts (us-east-1 list prices of {figures['prices_dated']}, "
-        "bench/aws_prices.py; "
+        f"AWS cost per 1,000 receipts, measured {figures.get('date', '?')} (us-east-1 list prices of "
+        f"{figures['prices_dated']}, bench/aws_prices.py; "
         f"one batch of {figures['items']} distinct images, then the same images again; "
         f"{figures['subscribers']} WebSocket subscriber(s); MaxConcurrency {figures['max_concurrency']}; "
         f"Lambda durations are local estimates + {figures['textract_seconds_per_page_assumed']:.0f} s "

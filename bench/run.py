@@ -85,7 +85,8 @@ TARGETS: dict[str, tuple[str, str, Any]] = {
         lambda v: v >= 2,
     ),
 }
-DOC_KEPT_FROM = "## Local engine: every option tried"
+# hand-written sections of docs/performance.md: a regeneration keeps everything from the first one on
+DOC_KEPT_FROM = ("## Hostile inputs", "## Local engine: every option tried", "## AWS cost per 1,000 receipts")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -330,7 +331,6 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         f"{er.get('baseline_tree_peak_2_workers_mb', 0):.0f} MiB. Scaling with the automatic thread count "
         f"(1 worker uses every core): {er.get('scaling_2_over_1_auto_threads', 0):.2f}. Load average "
         "during the run (1/5/15 min): " + ", ".join(f"{v:.1f}" for v in er.get("load_average", ())) + ".",
-        "",
         "- **AWS cost** `bench/aws_cost.py` (also `make bench-aws`): a batch of distinct receipt images "
         "through the real API, WebSocket, Scan Image and Finalize handlers and the real `batch.asl.json` "
         "under moto at the template's default parameters, then the same images again (every item a cache "
@@ -338,8 +338,8 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         "Counted from the run: state transitions (execution history + one per Distributed Map child and per "
         "child state), Lambda invocations x template memory x local duration (an estimate, plus an assumed "
         "Textract latency), DynamoDB request units from item sizes, S3 requests, WebSocket messages, HTTP "
-        "API requests, EventBridge events, Textract pages; priced from `bench/aws_prices.py`. See "
-        '"AWS cost per 1,000 receipts" below.',
+        "API requests, EventBridge events, Textract pages; priced from `bench/aws_prices.py`. Method, "
+        'what dominates and what is not counted: "AWS cost per 1,000 receipts" below.',
         "",
         *(aws_markdown(d["aws_cost"]) + [""] if "aws_cost" in d else []),
         "Memory under bad input (`tests/e2e/proof/test_bad_input_scan.py`, `test_bad_input_api.py`): the "
@@ -350,6 +350,12 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         "",
     ]
     return "\n".join(lines)
+
+
+def kept_sections(doc: str) -> str:
+    """The hand-written part of an existing ``docs/performance.md``: from its first kept heading on."""
+    starts = [doc.index(heading) for heading in DOC_KEPT_FROM if heading in doc]
+    return doc[min(starts) :] if starts else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -365,10 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "make bench  # .venv/bin/python bench/run.py" + (" " + " ".join(argv) if argv else "")
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     kept = ""
-    if args.doc.is_file():  # the hand-written engine section survives regeneration
-        old = args.doc.read_text(encoding="utf-8")
-        if DOC_KEPT_FROM in old:
-            kept = old[old.index(DOC_KEPT_FROM) :]
+    if args.doc.is_file():  # the hand-written sections survive regeneration
+        kept = kept_sections(args.doc.read_text(encoding="utf-8"))
     doc = render_doc(figures, rows, command)
     args.doc.write_text(doc + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"wrote {args.results} and {args.doc}")

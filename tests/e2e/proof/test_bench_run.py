@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bench.run import REQUIRED_KEYS, render_doc, results_payload, table_rows, write_results
+from bench.run import REQUIRED_KEYS, kept_sections, render_doc, results_payload, table_rows, write_results
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -75,3 +75,9 @@ def test_table_and_doc_show_every_figure_and_flag_missed_targets() -> None:
     assert sum(label.startswith("throughput") for label in verdicts) == 3
     doc = render_doc(figures(), rows, "make bench")
     assert "make bench" in doc and "| P2 cache speed-up (cold / warm) | 450x | >= 100 | ok |" in doc
+
+
+def test_regeneration_keeps_every_hand_written_section() -> None:
+    doc = "# Performance\n| old table |\n## Hostile inputs\nbudget\n## Local engine: every option tried\nx\n"
+    assert kept_sections(doc) == "## Hostile inputs\nbudget\n## Local engine: every option tried\nx\n"
+    assert kept_sections("# Performance\n| old table |\n") == ""
