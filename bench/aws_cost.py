@@ -343,6 +343,7 @@ class Run:
         self.metering = metering
         self.subscribers = subscribers
         self.max_concurrency = max_concurrency
+        self.prime = Meter()  # the warm-up batch, set by metered_stack
         self.monkeypatch = monkeypatch
         self._time_handlers()
 
@@ -538,10 +539,10 @@ def per_thousand(costs: dict[str, float], items: int) -> dict[str, float]:
     return scaled
 
 
-def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
-    """A cold batch and a warm re-run of the same ``items`` images; counts, dollars and the ratios. The
-    one-image batch that warms the handlers first is reported as ``prime`` (its first calls include the
-    imports: an estimate of each function's init), not priced."""
+@contextmanager
+def metered_stack(subscribers: int = 1) -> Iterator[Run]:
+    """The serverless stack under moto at the template's defaults, every request metered, the handlers
+    timed, and a one-image batch already run through it so the handlers are warm."""
     import pytest
     from receiptflow.settings import Settings
 
@@ -550,9 +551,6 @@ def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
     from tests.support.template_defaults import default_environment, default_map_concurrency
     from tests.support.tokens import serve_jwks
 
-    files = receipt_files(items)
-    memory = lambda_memory_mb()
-    gb_second = lambda_gb_second_price()
     environment = default_environment()
     defaults = {
         **environment,
@@ -570,12 +568,26 @@ def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
         ) as stack:
             function_module().asgi_handler.cache_clear()
             metering = Metering(stack.lock)
-            with metering.installed(monkeypatch):
-                run = Run(stack, metering, monkeypatch, subscribers, concurrency)
-                prime, _ = run.batch("prime", receipt_files(1, tag="prime"))  # not priced
-                cold, cold_outcome = run.batch("cold", files)
-                warm, warm_outcome = run.batch("warm", files)
-            function_module().asgi_handler.cache_clear()
+            try:
+                with metering.installed(monkeypatch):
+                    run = Run(stack, metering, monkeypatch, subscribers, concurrency)
+                    run.prime, _ = run.batch("prime", receipt_files(1, tag="prime"))
+                    yield run
+            finally:
+                function_module().asgi_handler.cache_clear()
+
+
+def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
+    """A cold batch and a warm re-run of the same ``items`` images; counts, dollars and the ratios. The
+    one-image batch that warms the handlers first is reported as ``prime`` (its first calls include the
+    imports: an estimate of each function's init), not priced."""
+    files = receipt_files(items)
+    memory = lambda_memory_mb()
+    gb_second = lambda_gb_second_price()
+    with metered_stack(subscribers) as run:
+        prime, concurrency = run.prime, run.max_concurrency
+        cold, cold_outcome = run.batch("cold", files)
+        warm, warm_outcome = run.batch("warm", files)
     if cold.textract_pages != items or warm.textract_pages != 0:
         raise RuntimeError(
             f"unexpected Textract pages: cold {cold.textract_pages}, warm {warm.textract_pages}"

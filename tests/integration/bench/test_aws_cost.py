@@ -17,7 +17,9 @@ from bench.aws_cost import (
     lambda_memory_mb,
     markdown,
     measure,
+    metered_stack,
     read_units,
+    receipt_files,
     update_results,
     write_units,
 )
@@ -73,6 +75,21 @@ def test_transitions_and_invocations_match_the_asl(figures: dict[str, Any]) -> N
     assert figures["cold"]["counts"]["textract_pages"] == ITEMS
     assert figures["warm"]["counts"]["textract_pages"] == 0
     assert figures["warm"]["outcome"]["counts"]["cached"] == ITEMS
+
+
+def test_a_failed_item_adds_its_record_failure_step() -> None:
+    asl = json.loads(DEFINITION_PATH.read_text(encoding="utf-8").replace("${MaxConcurrency}", "1"))
+    children = asl["States"]["Scan Items"]["ItemProcessor"]["States"]
+    assert children["Record Failure"]["End"] is True  # a failed item: Scan Image, then Record Failure
+    files = {**receipt_files(2, tag="failure test"), "broken.jpg": b"\xff\xd8\xff\xe0" + b"\x00" * 400}
+    with metered_stack(subscribers=0) as run:
+        meter, outcome = run.batch("mixed", files)
+    assert outcome["counts"]["failed"] == 1 and outcome["counts"]["succeeded"] == 2
+    assert meter.lambda_calls["RecordFailureFunction"] == 1
+    assert meter.lambda_calls["ScanImageFunction"] == 3
+    assert meter.transitions == len(asl["States"]) + 3 * 2 + 1
+    assert meter.textract_pages == 2
+    assert meter.ws_posts == 0  # nobody subscribed
 
 
 def test_prices_and_shares(figures: dict[str, Any]) -> None:
