@@ -1,6 +1,7 @@
 """What a batch costs on AWS, per 1,000 receipts, counted from a run of the real stack under moto.
 
-    .venv/bin/python bench/aws_cost.py [--items 40] [--subscribers 1] [--json FILE] [--results FILE]
+    .venv/bin/python bench/aws_cost.py [--items 40] [--subscribers 1] [--textract-seconds 3]
+                                       [--json FILE] [--results FILE]
 
 One batch of ``--items`` distinct receipt images goes the way a user sends it: ``POST /v1/batches`` through
 the API function (Mangum), one presigned S3 POST per file, ``POST .../start``; the real
@@ -9,7 +10,7 @@ handlers in-process (``tests/support/serverless_stack.py``, as the e2e AWS tests
 default parameters (``Globals`` environment and ``MaxConcurrency`` read from template.yaml: provider chain
 ``auto`` = Textract first, the result cache on). ``--subscribers`` WebSocket clients connect and subscribe
 through the realtime function before the start. Then the same images again as a new batch: the warm-cache
-re-run. Before both, an unmetered one-image batch warms the in-process handlers (imports, clients), so the
+re-run. Before both, an unpriced one-image batch warms the in-process handlers (imports, clients), so the
 durations are those of warm Lambda environments. Textract is answered in the client (a ``before-call``
 hook, where the network call would go) with a one-page AnalyzeExpense response of the recorded shape.
 
@@ -19,7 +20,7 @@ Counted, for each batch (``Meter``):
   included), as Step Functions bills them (moto runs the children without listing them);
 - Lambda invocations per function x the function's memory in template.yaml x the handler's duration
   measured here (1 ms granularity), at the price of the template's architecture. ESTIMATES: local
-  timings, moto instead of the network, and each Textract call adds ``TEXTRACT_SECONDS_PER_PAGE`` (an
+  timings, moto instead of the network, and each Textract call adds ``--textract-seconds`` (default 3, an
   assumed AnalyzeExpense latency) to its invocation;
 - DynamoDB read and write request units, COMPUTED FROM ITEM SIZES (DynamoDB's size rules) for every
   request the adapters send: writes bill the larger of the item before and after (read back from the
@@ -62,7 +63,7 @@ from bench import aws_prices as prices  # noqa: E402
 
 SAMPLES = ROOT / "samples" / "receipts"
 TENANT_CLAIM_TENANT = "alpha"  # the tenant of tests/support/api_events
-TEXTRACT_SECONDS_PER_PAGE = 3.0  # ASSUMED AnalyzeExpense latency (third-party benchmarks: ~2.9 s a page)
+TEXTRACT_SECONDS_PER_PAGE = 3.0  # ASSUMED synchronous AnalyzeExpense latency per page (not measurable here)
 PER = 1000  # receipts
 _meter_off = threading.local()
 
@@ -337,12 +338,19 @@ class Run:
     """The stack, the meter and the timed handlers for a cold and a warm batch."""
 
     def __init__(
-        self, stack: Any, metering: Metering, monkeypatch: Any, subscribers: int, max_concurrency: int
+        self,
+        stack: Any,
+        metering: Metering,
+        monkeypatch: Any,
+        subscribers: int,
+        max_concurrency: int,
+        textract_seconds: float = TEXTRACT_SECONDS_PER_PAGE,
     ) -> None:
         self.stack = stack
         self.metering = metering
         self.subscribers = subscribers
         self.max_concurrency = max_concurrency
+        self.textract_seconds = textract_seconds
         self.prime = Meter()  # the warm-up batch, set by metered_stack
         self.monkeypatch = monkeypatch
         self._time_handlers()
@@ -371,7 +379,7 @@ class Run:
             return handler(*args)
         finally:
             seconds = time.perf_counter() - start
-            seconds += (meter.textract_calls - calls_before) * TEXTRACT_SECONDS_PER_PAGE
+            seconds += (meter.textract_calls - calls_before) * self.textract_seconds
             meter.lambda_calls[logical_id] += 1
             billed = math.ceil(seconds * 1000) / 1000
             meter.lambda_billed_s[logical_id] = meter.lambda_billed_s.get(logical_id, 0.0) + billed
@@ -540,7 +548,7 @@ def per_thousand(costs: dict[str, float], items: int) -> dict[str, float]:
 
 
 @contextmanager
-def metered_stack(subscribers: int = 1) -> Iterator[Run]:
+def metered_stack(subscribers: int = 1, textract_seconds: float = TEXTRACT_SECONDS_PER_PAGE) -> Iterator[Run]:
     """The serverless stack under moto at the template's defaults, every request metered, the handlers
     timed, and a one-image batch already run through it so the handlers are warm."""
     import pytest
@@ -570,21 +578,23 @@ def metered_stack(subscribers: int = 1) -> Iterator[Run]:
             metering = Metering(stack.lock)
             try:
                 with metering.installed(monkeypatch):
-                    run = Run(stack, metering, monkeypatch, subscribers, concurrency)
+                    run = Run(stack, metering, monkeypatch, subscribers, concurrency, textract_seconds)
                     run.prime, _ = run.batch("prime", receipt_files(1, tag="prime"))
                     yield run
             finally:
                 function_module().asgi_handler.cache_clear()
 
 
-def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
+def measure(
+    items: int = 40, subscribers: int = 1, textract_seconds: float = TEXTRACT_SECONDS_PER_PAGE
+) -> dict[str, Any]:
     """A cold batch and a warm re-run of the same ``items`` images; counts, dollars and the ratios. The
     one-image batch that warms the handlers first is reported as ``prime`` (its first calls include the
     imports: an estimate of each function's init), not priced."""
     files = receipt_files(items)
     memory = lambda_memory_mb()
     gb_second = lambda_gb_second_price()
-    with metered_stack(subscribers) as run:
+    with metered_stack(subscribers, textract_seconds) as run:
         prime, concurrency = run.prime, run.max_concurrency
         cold, cold_outcome = run.batch("cold", files)
         warm, warm_outcome = run.batch("warm", files)
@@ -598,7 +608,7 @@ def measure(items: int = 40, subscribers: int = 1) -> dict[str, Any]:
         "items": items,
         "subscribers": subscribers,
         "max_concurrency": concurrency,
-        "textract_seconds_per_page_assumed": TEXTRACT_SECONDS_PER_PAGE,
+        "textract_seconds_per_page_assumed": textract_seconds,
         "lambda_memory_mb": memory,
         "lambda_gb_second_usd": gb_second.usd,
         "prices": {name: asdict(price) for name, price in prices.ALL.items()},
@@ -672,7 +682,7 @@ def caption(figures: dict[str, Any]) -> str:
         f"{figures['prices_dated']}, bench/aws_prices.py; "
         f"one batch of {figures['items']} distinct images, then the same images again; "
         f"{figures['subscribers']} WebSocket subscriber(s); MaxConcurrency {figures['max_concurrency']}; "
-        f"Lambda durations are local estimates + {figures['textract_seconds_per_page_assumed']:.0f} s "
+        f"Lambda durations are local estimates + {figures['textract_seconds_per_page_assumed']:g} s "
         "assumed per Textract page)"
     )
 
@@ -716,10 +726,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--items", type=int, default=40, help="distinct images per batch (default 40)")
     parser.add_argument("--subscribers", type=int, default=1, help="WebSocket subscribers (default 1)")
+    parser.add_argument(
+        "--textract-seconds",
+        type=float,
+        default=TEXTRACT_SECONDS_PER_PAGE,
+        help="assumed AnalyzeExpense latency added to each Scan Image call per page (default 3)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--results", type=Path, help="update the aws_* keys of this bench results file")
     args = parser.parse_args(argv)
-    figures = measure(args.items, args.subscribers)
+    figures = measure(args.items, args.subscribers, args.textract_seconds)
     print_table(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
