@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, Field
-from receiptflow.batches.ingest import IngestOutcome, IngestResult, ObjectCreated
+from receiptflow.batches.ingest import NEVER_QUIET, IngestOutcome, IngestResult, ObjectCreated
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
 from receiptflow.ports import FolderTick
 from receiptflow.wiring.aws import drop_folders
@@ -88,6 +88,9 @@ def on_timers(event: dict[str, Any]) -> dict[str, Any]:
             metrics.add_metric(name="InboxTimerErrors", unit=MetricUnit.Count, value=1)
             failures.append({"itemIdentifier": record.messageId})
             continue
+        if outcome.reason.startswith(NEVER_QUIET):
+            logger.warning("drop folder never went quiet", tenant_id=tick.tenant_id, folder=tick.folder)
+            metrics.add_metric(name="InboxFoldersNeverQuiet", unit=MetricUnit.Count, value=1)
         logger.info(
             "folder timer",
             tenant_id=tick.tenant_id,

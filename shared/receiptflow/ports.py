@@ -379,6 +379,16 @@ class FolderLedger(Protocol):
         """The folder's latest activity token (None: no activity recorded)."""
         ...
 
+    def active_since(self, tenant_id: str, folder: str) -> float | None:
+        """When the folder's current activity began (epoch seconds: the first object since it last
+        settled), or None when it has none."""
+        ...
+
+    def settle(self, tenant_id: str, folder: str, before: float) -> None:
+        """A close that began at ``before`` took the folder's objects: activity that began earlier is over
+        (activity that began since stays)."""
+        ...
+
     def open_close(self, tenant_id: str, folder: str, close_id: str) -> CloseState:
         """Record the close ``close_id`` of the folder (``claiming``) unless it exists; its state."""
         ...

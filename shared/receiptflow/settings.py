@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     event_bus_name: str = "default"
     # the S3 drop folder (docs/deploy.md): a folder closes this long after its last object; 0 = only _READY
     inbox_quiet_seconds: int = Field(default=60, ge=0, le=900)
+    # a folder that never goes quiet (files keep arriving) closes anyway this long after it began; 0 = never
+    inbox_max_open_seconds: int = Field(default=900, ge=0)
     inbox_timer_queue_url: str = ""  # the SQS delay queue that carries the quiet-close timers
 
     @property

@@ -7,8 +7,12 @@ A folder closes (docs/deploy.md, "The S3 drop folder"):
   folder (a fresh token, ``FolderLedger.touch``) and sets a timer carrying that token
   (``FolderTimer.schedule``). A timer whose token is still the folder's latest when it fires closes the
   folder; any other finds it superseded, because a later object set a later timer. Every touch is followed
-  by its own timer, so the last object's timer closes the folder: a folder that never closes is impossible
-  by construction (a timer that keeps failing ends in a dead-letter queue, which alarms).
+  by its own timer, so the last object's timer closes the folder (a timer that keeps failing ends in a
+  dead-letter queue, which alarms);
+- **``max_open_seconds`` after its activity began** when it never goes quiet (files keep arriving less than
+  ``quiet_seconds`` apart): the first timer that fires after that bound closes the folder anyway, and says
+  so (``IngestOutcome.reason``; the handler logs a warning and counts ``InboxFoldersNeverQuiet``). Files
+  that keep arriving make the next batch. So nothing waits forever.
 
 A close takes every object of the folder that no earlier close took, so files that arrive after a close
 make a new batch of just those files and no file is ever in two batches:
@@ -31,7 +35,9 @@ non-image file becoming that item's typed error, never a silent drop.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from receiptflow.batches.service import BatchService
@@ -71,6 +77,9 @@ class IngestResult(StrEnum):
     EMPTY = "empty"  # the close found no object that no earlier close took
 
 
+NEVER_QUIET = "the folder never went quiet"
+
+
 @dataclass(frozen=True)
 class IngestOutcome:
     """The result of one event or timer, with the batch it concerns (if any)."""
@@ -108,13 +117,16 @@ def is_item(name: str) -> bool:
 @dataclass(frozen=True)
 class DropFolders:
     """The drop-folder rule over its ports (see the module docstring). ``timer`` None or
-    ``quiet_seconds`` 0: only ``_READY`` closes a folder."""
+    ``quiet_seconds`` 0: only ``_READY`` closes a folder; ``max_open_seconds`` 0: no bound on a folder
+    that never goes quiet."""
 
     service: BatchService
     objects: ObjectLister
     ledger: FolderLedger
     timer: FolderTimer | None = None
     quiet_seconds: int = 0
+    max_open_seconds: int = 0
+    clock: Callable[[], float] = field(default=time.time)
 
     def on_object(self, event: ObjectCreated) -> IngestOutcome:
         """An object landed: a marker closes its folder now, any other file sets the folder's timer."""
@@ -140,15 +152,26 @@ class DropFolders:
         timer already opened is finished either way)."""
         close_id = quiet_batch_id(tick)
         opened = self.ledger.close_state(tick.tenant_id, tick.folder, close_id) is not None
-        if not opened and self.ledger.latest(tick.tenant_id, tick.folder) != tick.token:
+        if opened or self.ledger.latest(tick.tenant_id, tick.folder) == tick.token:
+            return self.close(tick.tenant_id, tick.folder, close_id)
+        since = self.ledger.active_since(tick.tenant_id, tick.folder)
+        if self.max_open_seconds <= 0 or since is None or self.clock() - since < self.max_open_seconds:
             return IngestOutcome(
                 IngestResult.SUPERSEDED, "a later object reset the folder's timer", tenant_id=tick.tenant_id
             )
-        return self.close(tick.tenant_id, tick.folder, close_id)
+        outcome = self.close(tick.tenant_id, tick.folder, close_id)
+        if outcome.result is not IngestResult.STARTED:
+            return outcome
+        reason = (
+            f"{NEVER_QUIET} for {self.quiet_seconds} s in {self.max_open_seconds} s: closed anyway; "
+            "files arriving now make the next batch"
+        )
+        return replace(outcome, reason=reason)
 
     def close(self, tenant_id: str, folder: str, close_id: str) -> IngestOutcome:
         """Close the folder: claim what no earlier close took, freeze, make and start the batch."""
         prefix = InboxKey(tenant_id, folder, READY_MARKER).folder_prefix
+        began = self.clock()
         if self.ledger.open_close(tenant_id, folder, close_id) is CloseState.CLAIMING:
             held = self.ledger.claims(tenant_id, folder)
             fresh = []
@@ -160,6 +183,7 @@ class DropFolders:
                     fresh.append(StoredObject(name, obj.etag))
             self.ledger.claim(tenant_id, folder, close_id, fresh)
             self.ledger.freeze(tenant_id, folder, close_id)
+            self.ledger.settle(tenant_id, folder, began)
         names = self.ledger.claimed(tenant_id, folder, close_id)
         if not names:
             return IngestOutcome(

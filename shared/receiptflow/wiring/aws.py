@@ -148,6 +148,7 @@ def drop_folders() -> DropFolders:
         ledger=folder_ledger(),
         timer=folder_timer(),
         quiet_seconds=get_settings().inbox_quiet_seconds,
+        max_open_seconds=get_settings().inbox_max_open_seconds,
     )
 
 

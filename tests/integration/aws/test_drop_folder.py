@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
 from receiptflow.adapters.aws.dynamo_folder_ledger import DynamoFolderLedger
 from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
-from receiptflow.batches.ingest import quiet_batch_id
+from receiptflow.batches.ingest import NEVER_QUIET, quiet_batch_id
 from receiptflow.ports import FolderTick, StoredObject
 from receiptflow.wiring.aws import drop_folders
 
@@ -97,6 +98,39 @@ def test_each_new_object_restarts_the_quiet_period(stack: Stack) -> None:
     # b's timer fires a full quiet period after b
     assert results(stack.quiet_period_passes(QUIET - 20)) == ["started"]
     assert list(batches_of(stack, "trip").values()) == [["a.jpg", "b.jpg"]]
+
+
+def test_a_folder_that_never_goes_quiet_closes_anyway_and_says_so(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the rule with a 300 s bound on a folder's activity, on SQS's clock (the test moves it)
+    def clock() -> float:
+        return stack.sqs_clock() / 1000.0
+
+    bounded = replace(
+        drop_folders(),
+        ledger=DynamoFolderLedger(stack.table, clock=clock),
+        clock=clock,
+        max_open_seconds=300,
+    )
+    monkeypatch.setattr("ingest.app.drop_folders", lambda: bounded)
+
+    # WHEN a file arrives every 50 s (never QUIET seconds apart), eight times
+    drop(stack, "feed", "r0.jpg")
+    outcomes: list[dict[str, Any]] = []
+    for n in range(1, 8):
+        stack.advance(50)
+        outcomes += stack.deliver_timers()
+        drop(stack, "feed", f"r{n}.jpg")
+
+    # THEN the first timer due after the bound closed the folder anyway, saying why, with the files so far
+    forced = [o for o in outcomes if o["result"] == "started"]
+    assert len(forced) == 1 and forced[0]["reason"].startswith(NEVER_QUIET), outcomes
+    assert sorted(batches_of(stack, "feed")[forced[0]["batch_id"]]) == [f"r{n}.jpg" for n in range(6)]
+    # AND once the files stop, the rest closes after the quiet period as usual
+    assert "started" in results(stack.quiet_period_passes())
+    assert_each_file_in_one_batch(stack, "feed", {f"r{n}.jpg" for n in range(8)})
+    assert len(batches_of(stack, "feed")) == 2
 
 
 def test_late_files_make_a_new_batch_of_just_those_files(stack: Stack) -> None:

@@ -2,7 +2,8 @@
 
 One partition per folder (``FOLDER#<tenant>/<folder>``; tenants have no ``/``):
 
-- ``STATE``: ``token``, the folder's latest activity (a new random token per object event);
+- ``STATE``: ``token``, the folder's latest activity (a new random token per object event), and
+  ``first_at``, when that activity began (removed when a close settles it);
 - ``CLOSE#<close id>``: ``state`` ``claiming`` or ``frozen``;
 - ``OBJ#<name>``: ``close_id`` and ``etag`` of the close that holds the object (in that version).
 
@@ -68,7 +69,8 @@ class DynamoFolderLedger:
         self._table.write(
             "update_item",
             Key=to_attrs(self._key(tenant_id, folder, STATE_SK)),
-            UpdateExpression="SET #token = :token, touched_at = :now, #ttl = :ttl",
+            UpdateExpression="SET #token = :token, touched_at = :now, #ttl = :ttl, "
+            "first_at = if_not_exists(first_at, :now)",
             ExpressionAttributeNames={"#token": "token", "#ttl": keys.TTL_ATTRIBUTE},
             ExpressionAttributeValues=to_attrs(
                 {":token": token, ":now": int(self._clock()), ":ttl": self._expires_at()}
@@ -80,6 +82,24 @@ class DynamoFolderLedger:
         """The folder's latest activity token."""
         record = self._table.get(self._key(tenant_id, folder, STATE_SK))
         return str(record["token"]) if record and "token" in record else None
+
+    def active_since(self, tenant_id: str, folder: str) -> float | None:
+        """When the folder's current activity began."""
+        record = self._table.get(self._key(tenant_id, folder, STATE_SK))
+        return float(record["first_at"]) if record and "first_at" in record else None
+
+    def settle(self, tenant_id: str, folder: str, before: float) -> None:
+        """Forget the activity's start if it began before ``before``."""
+        try:
+            self._table.write(
+                "update_item",
+                Key=to_attrs(self._key(tenant_id, folder, STATE_SK)),
+                UpdateExpression="REMOVE first_at",
+                ConditionExpression="first_at <= :before",
+                ExpressionAttributeValues=to_attrs({":before": int(before)}),
+            )
+        except ConditionCheckFailedError:  # began since (or already settled): it stays
+            return
 
     # --- closes --------------------------------------------------------------------------------
     def open_close(self, tenant_id: str, folder: str, close_id: str) -> CloseState:
