@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 from receiptflow.adapters.webhook_notifier import deliver_completed_event
 from receiptflow.batches.payloads import BatchRef
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
@@ -24,11 +24,11 @@ class WebhookNotDeliveredError(Exception):
     """The receiver could not be reached or asked to be retried; the invocation is retried."""
 
 
-class BatchCompletedEvent(EventBridgeModel):
-    """``BatchCompleted`` as EventBridge delivers it (only the batch reference is read: the batch itself
-    comes from the table)."""
+class BatchCompletedEvent(BaseModel):
+    """``BatchCompleted`` as EventBridge delivers it. Only the batch reference is read (the batch itself
+    comes from the table), so the envelope's other fields are not required (emulators leave some out)."""
 
-    detail: BatchRef  # type: ignore[assignment]
+    detail: BatchRef
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.batch_id")
