@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 DETAIL_TYPE = "Step Functions Execution Status Change"
@@ -15,7 +16,7 @@ def _millis(value: Any) -> int | None:
 
 
 def execution_status_change(
-    described: dict[str, Any],
+    described: Mapping[str, Any],
     status: str | None = None,
     *,
     error: str | None = None,
