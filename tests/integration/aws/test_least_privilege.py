@@ -654,6 +654,33 @@ def test_removing_a_needed_statement_fails_the_run(world: World) -> None:
     assert any("moto denied" in problem for problem in world.harness.problems())
 
 
+def without_statement(world: World, function_id: str, sid: str) -> dict[str, dict[str, Any]]:
+    """The function's policy documents without the statement ``sid`` (which must exist)."""
+    documents = world.harness.documents(function_id)
+    assert any(s.get("Sid") == sid for d in documents.values() for s in d["Statement"])
+    return {
+        name: {**doc, "Statement": [s for s in doc["Statement"] if s.get("Sid") != sid]}
+        for name, doc in documents.items()
+    }
+
+
+def test_without_its_timer_grant_an_object_event_fails_and_is_retried(world: World) -> None:
+    # GIVEN the ingest role without SetFolderTimers (sqs:SendMessage on the timer queue)
+    inbox = f"inbox/{TENANT}/untimed/"
+    put_objects(world, {inbox + "a.jpg": world.receipt})
+    trimmed = without_statement(world, "IngestFunction", "SetFolderTimers")
+
+    # WHEN a file lands without a marker
+    with world.harness.run_as("IngestFunction", trimmed) as run, pytest.raises(Exception) as caught:
+        world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "a.jpg"))
+
+    # THEN SQS refuses, the handler fails (EventBridge retries it, then the dead-letter queue alarms)
+    # rather than acknowledging a file whose folder would never close, and the check reports it
+    assert any("sqs:SendMessage" in d for d in run.denied_by_moto), run.denied_by_moto
+    assert "SQS send_message" in str(caught.value)
+    assert any("moto denied" in problem for problem in world.harness.problems())
+
+
 @pytest.mark.parametrize(
     "world",
     [{"OpenAISecretName": "/receiptflow/openai-key"}, {"OpenAISecretName": "receiptflow/openai"}],
