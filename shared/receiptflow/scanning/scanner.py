@@ -16,11 +16,14 @@ import hashlib
 import logging
 import time
 
+from receiptflow.deadline import Deadline, current_deadline, earliest
 from receiptflow.document import BlobRef
 from receiptflow.errors import StoreUnavailableError
 from receiptflow.extract import EXTRACTOR_VERSION
+from receiptflow.intake.limits import out_of_memory
 from receiptflow.models import ScanResult, ScanStatus, error_result
 from receiptflow.ports import Provider, ResultCache
+from receiptflow.providers.chain import ProviderChain
 from receiptflow.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,11 +60,28 @@ class Scanner:
         self.settings = settings
 
     def process(
-        self, data: bytes, source: str, *, blob_ref: BlobRef | None = None, use_cache: bool = True
+        self,
+        data: bytes,
+        source: str,
+        *,
+        blob_ref: BlobRef | None = None,
+        use_cache: bool = True,
+        deadline: Deadline | None = None,
     ) -> ScanResult:
         """Scan ``data``; raises ``ReceiptflowError`` subclasses for intake and provider failures.
 
-        ``use_cache=False`` skips cache reads; a fresh ok result is still stored."""
+        ``use_cache=False`` skips cache reads; a fresh ok result is still stored. ``deadline`` (or the
+        current one: ``receiptflow.deadline.deadline_scope``, set by the Lambda handlers) is checked
+        before decoding, between pages and before each provider attempt (``ItemTimeoutError``). A
+        ``MemoryError`` (the worker's memory cap) is a ``ResourceLimitError`` naming the cap."""
+        try:
+            return self._process(data, source, blob_ref, use_cache, earliest(deadline, current_deadline()))
+        except MemoryError as e:
+            raise out_of_memory("scanning this file") from e
+
+    def _process(
+        self, data: bytes, source: str, blob_ref: BlobRef | None, use_cache: bool, deadline: Deadline | None
+    ) -> ScanResult:
         from receiptflow.extract.checks import check_receipt
         from receiptflow.intake import load_document
 
@@ -74,14 +94,21 @@ class Scanner:
         if stored is not None:
             return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
-        doc = load_document(data, settings=self.settings, blob_ref=blob_ref)
+        if deadline is not None:
+            deadline.check("decoding started")
+        doc = load_document(data, settings=self.settings, blob_ref=blob_ref, deadline=deadline)
         key = result_cache_key(doc.sha256, name)
         stored = self._cache_get(key) if use_cache else None
         if stored is not None:
             self._cache_put(source_key, stored)
             return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
-        out = self.provider.analyze(doc)
+        if deadline is not None:
+            deadline.check("the provider was asked")
+        if isinstance(self.provider, ProviderChain):
+            out = self.provider.analyze(doc, deadline=deadline)
+        else:
+            out = self.provider.analyze(doc)
         receipt = check_receipt(out.receipt)
         result = ScanResult(
             source=source,
@@ -119,11 +146,17 @@ class Scanner:
             logger.warning("result cache unavailable; result not cached", extra={"key": key})
 
     def scan(
-        self, data: bytes, source: str, *, blob_ref: BlobRef | None = None, use_cache: bool = True
+        self,
+        data: bytes,
+        source: str,
+        *,
+        blob_ref: BlobRef | None = None,
+        use_cache: bool = True,
+        deadline: Deadline | None = None,
     ) -> ScanResult:
         """Like :meth:`process`, but never raises for a per-item problem: failures become error rows."""
         start = time.perf_counter()
         try:
-            return self.process(data, source, blob_ref=blob_ref, use_cache=use_cache)
+            return self.process(data, source, blob_ref=blob_ref, use_cache=use_cache, deadline=deadline)
         except Exception as e:  # one bad item must not stop the batch
             return error_result(e, source, sha256_hex(data), (time.perf_counter() - start) * 1000)
