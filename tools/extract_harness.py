@@ -31,7 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from receiptflow.evaluation.scoring import normalise_text, parse_total
+from receiptflow.evaluation import scoring
+from receiptflow.evaluation.scoring import normalise_text, parse_total, prediction_values, truth_from_label
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.ocr.lines import OcrLine
 
@@ -146,10 +147,10 @@ def score(example: Example, receipt: Any) -> dict[str, bool | None]:
     totals = truth_totals(t)
     if totals:
         out["total"] = receipt.total.value is not None and any(receipt.total.value == v for v in totals)
-    if t.get("date_iso"):
-        out["date"] = receipt.date.value is not None and receipt.date.value.isoformat() == t["date_iso"]
-    elif t.get("date"):
-        out["date"] = normalise_text(t["date"]) == normalise_text(receipt.date.text)
+    if t.get("date_iso") or t.get("date"):
+        # as ``receiptflow eval`` scores it: as a date with ``date_iso``, else as printed (spacing ignored)
+        values, _ = prediction_values(receipt)
+        out["date"] = scoring.score(values, truth_from_label(t))["date"]
     if t.get("company"):
         pred = receipt.vendor_name.text
         if example.dataset == "wild":  # transcriptions without spaces: compare ignoring them

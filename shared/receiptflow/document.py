@@ -21,6 +21,10 @@ class PageImage:
     media_type: str  # "image/jpeg" | "image/png"
     width: int
     height: int
+    # The page decoded, when intake decoded ``data`` itself to check it (a file passed through as received):
+    # packed 8-bit BGR rows, ``height`` x ``width`` x 3 (OpenCV's layout), so the local OCR engine does not
+    # decode the same bytes again. Not part of the page's identity.
+    pixels: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

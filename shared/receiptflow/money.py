@@ -145,7 +145,14 @@ def fix_digits(text: str) -> str:
 
 def _digits_if_numeric(m: re.Match[str]) -> str:
     token = m.group(0)
-    return token.translate(DIGITISH) if any(c.isdigit() for c in token) else token
+    first = next((i for i, c in enumerate(token) if c.isdigit()), None)
+    if first is None:
+        return token
+    if first >= 2 and not any(c in ".," for c in token[:first]):
+        # two or more letters before the whole number are a word or a code ("USD12.50"), not misread
+        # digits (as in "lO.5O")
+        return token[:first] + token[first:].translate(DIGITISH)
+    return token.translate(DIGITISH)
 
 
 # Thousands separators: comma, dot, apostrophes, and the spaces (plain, no-break, thin)

@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     breaker_window_seconds: float = 60.0
     breaker_cooldown_seconds: float = 30.0
 
-    # local runner
-    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)))
+    # local runner: scanning worker processes; 0 = one per usable core while each has
+    # worker_memory_budget_mb of the available memory (receiptflow.wiring.capacity)
+    workers: int = Field(default=0, ge=0)
+    worker_memory_budget_mb: int = Field(default=1280, ge=64)
     # per-item limits of a scanning worker (docs/performance.md "Hostile inputs"): its data segment
     # (RLIMIT_DATA, and the pool stops a worker whose data nears it); 0 = no cap
     worker_memory_limit_mb: int = Field(default=1024, ge=0)

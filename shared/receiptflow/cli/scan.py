@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from receiptflow.models import Batch, BatchItem, Event
     from receiptflow.settings import Settings
+    from receiptflow.wiring.capacity import WorkerChoice
     from receiptflow.wiring.local import LocalRoot
 
 EXIT_OK = 0
@@ -223,8 +224,10 @@ def _display(path: Path) -> str:
         return safe(str(path))
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace) -> tuple[Settings, WorkerChoice]:
+    """The settings of this scan (worker count resolved) and how the worker count was chosen."""
     from receiptflow.settings import get_settings
+    from receiptflow.wiring.capacity import resolve_workers
 
     update: dict[str, object] = {}
     if args.data_dir is not None:
@@ -233,7 +236,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         update["workers"] = args.workers
     if args.provider is not None:
         update["provider"] = args.provider
-    return get_settings().model_copy(update=update)
+    settings = get_settings().model_copy(update=update)
+    by = "--workers" if args.workers is not None else "RECEIPTFLOW_WORKERS"
+    choice = resolve_workers(settings, requested_by=by)
+    return choice.apply(settings), choice
 
 
 def ensure_batch(
@@ -380,7 +386,9 @@ def _scan(args: argparse.Namespace, collected: Collected, err: Console) -> int:
     from receiptflow.paging import iter_items
     from receiptflow.wiring.local import LocalRoot
 
-    settings = _settings(args)
+    settings, workers = _settings(args)
+    if not args.quiet:
+        err.print(Text(workers.line), soft_wrap=True)
     root = LocalRoot(settings, event_history=1)
     interrupted = threading.Event()
     _install_signals(interrupted, err)

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from receiptflow.cli.text import safe
     from receiptflow.errors import ReceiptflowError
     from receiptflow.settings import get_settings
+    from receiptflow.wiring.capacity import resolve_workers
     from receiptflow.wiring.local import LocalRoot
 
     console = Console(stderr=True, highlight=False)
@@ -103,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         dev_key = secrets.token_urlsafe(24)
         keys = {dev_key: "dev"}
         console.print(f"development key for tenant 'dev': [bold]{dev_key}[/bold]")
+    workers = resolve_workers(settings, requested_by="--workers" if args.workers else "RECEIPTFLOW_WORKERS")
+    settings = workers.apply(settings)
     services = LocalRoot(settings).api_services(keys)
     app = BodyLimit(
         create_app(services), multipart_bytes=settings.max_request_bytes, other_bytes=settings.max_json_bytes
@@ -112,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"receiptflow on [bold]{url}[/bold] (web app at /, API docs at /docs)")
     console.print(f"API keys configured for {len(set(keys.values()))} tenant(s): {tenants}")
     data_dir = escape(safe(str(settings.data_dir)))
-    console.print(f"data in {data_dir}, {settings.workers} scanning worker(s)")
+    console.print(f"data in {data_dir}")
+    console.print(escape(workers.line), soft_wrap=True)
     config = uvicorn.Config(
         app,
         host=args.host,

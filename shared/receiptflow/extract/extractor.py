@@ -18,7 +18,7 @@ from receiptflow.extract.header import Header, find_header
 from receiptflow.extract.items import find_items
 from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
-from receiptflow.extract.locales import DateLocale, infer_date_locale
+from receiptflow.extract.locales import DateLocale, country_currency, infer_date_locale
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
 from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
@@ -41,9 +41,6 @@ def _not_date(text: str) -> bool:
     return "expiry" in cue_table.roles(text) or bool(_CONTACT_ROW.search(text))
 
 
-_MALAYSIAN = re.compile(
-    r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
-)
 _POSTCODE = re.compile(r"\b\d{5}\b")
 _SURE_OCR = 0.99
 
@@ -102,11 +99,13 @@ def read_receipt(
 
 
 def _currency(texts: list[str]) -> tuple[str | None, str | None, float]:
-    """The receipt's currency (ISO code, as printed, confidence); MYR on Malaysian cues when none is
-    printed."""
+    """The receipt's currency (ISO code, as printed, confidence); when none is printed, the currency of
+    the country its words place it in (MYR on Malaysian cues, TRY on Turkish ones …), confidence 0.5."""
     code, printed, confidence = detect_currency(texts)
-    if code is None and _MALAYSIAN.search("\n".join(texts)):
-        return "MYR", None, 0.5
+    if code is None:
+        inferred = country_currency(texts)
+        if inferred is not None:
+            return inferred, None, 0.5
     return code, printed, confidence
 
 

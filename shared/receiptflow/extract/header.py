@@ -304,14 +304,14 @@ def _brand_above(head: Sequence[Row], first: int, last: int) -> int | None:
         return None
     height = min(r.height for r in head[first : last + 1])
     words = set(re.findall(r"[^\W\d_]{3,}", name))
-    brands: list[tuple[bool, int]] = []
     for j in range(first):
         shared = bool(words & set(re.findall(r"[^\W\d_]{3,}", vendor_name(head[j].text).upper())))
         ratio = SHARED_WORD_RATIO if shared else BRAND_HEIGHT_RATIO
         if head[j].height >= ratio * height and _plausible_name(head[j]):
-            brands.append((shared, j))
-    # one sharing a word first, then the topmost
-    return min(brands, key=lambda b: (not b[0], b[1]))[1] if brands else None
+            # the topmost: the logo over a line naming the owner ("Aral" over "Tankstelle Müller" over
+            # "Inh. Peter Müller e.K."), the brand over the mall it is in ("Pizza Hut" over "SM Masinag")
+            return j
+    return None
 
 
 def _plausible_name(row: Row) -> bool:
@@ -436,7 +436,7 @@ _GENERIC_WORD = re.compile(
 
 def _distinctive_words(name: str) -> int:
     """How many words of ``name`` are not legal suffixes or generic trade words."""
-    words = re.findall(r"[A-Z][A-Z'/]*", name)
+    words = re.findall(r"[^\W\d_][^\W\d_'/]*", name)
     return sum(not _GENERIC_WORD.match(w) for w in words)
 
 

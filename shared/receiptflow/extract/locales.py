@@ -191,3 +191,28 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
         era = "japanese"
     certainty = 0.5 + min(abs(total), 3.0) / 6.0
     return DateLocale(month_first=total > 0, era=era, certainty=round(certainty, 3), votes=votes)
+
+
+# The currency of a receipt that prints none, from words only its country's receipts print: tax and
+# company-number labels, fiscal titles, the script. Checked in order; the first that matches names it.
+_COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<![^\W\d_])(?:GSTIN|CGST|SGST|IGST)(?![^\W\d_])", re.I), "INR"),
+    (
+        re.compile(r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I),
+        "MYR",
+    ),
+    (re.compile(r"(?<![^\W\d_])(?:TOPKDV|KDV|VKN|TOPLAM|FİŞ|NAKİT)(?![^\W\d_])|[İıŞşĞğ]"), "TRY"),
+    (re.compile(r"(?<![^\W\d_])(?:ПДВ|ЄДРПОУ|ГОТІВКА|РЕШТА|СУМА)(?![^\W\d_])|[ЇїЄєҐґІі]"), "UAH"),
+    (re.compile(r"(?<![^\W\d_])(?:ДДС|ЕИК|ОБЩО|РЕСТО|ЕООД|БОН)(?![^\W\d_])", re.I), "BGN"),
+    (re.compile(r"(?<![^\W\d_])(?:НДС|ИТОГО|ИНН|ОФД)(?![^\W\d_])", re.I), "RUB"),
+    (_THAI, "THB"),
+    (re.compile(r"(?<![^\W\d_])(?:PTU|PARAGON\s+FISKALNY|NIP)(?![^\W\d_])", re.I), "PLN"),
+    (re.compile(r"(?<![^\W\d_])(?:CELKEM|ÚČTENKA|UCTENKA|DĚKUJEME)(?![^\W\d_])", re.I), "CZK"),
+)
+
+
+def country_currency(texts: Sequence[str]) -> str | None:
+    """The currency the receipt's country uses, from its words (``KDV`` → TRY, ``ПДВ`` → UAH,
+    ``GSTIN`` → INR, Thai script → THB, ``SDN BHD`` → MYR …), for a receipt that prints no currency."""
+    joined = "\n".join(texts)
+    return next((code for pattern, code in _COUNTRY_CURRENCY if pattern.search(joined)), None)

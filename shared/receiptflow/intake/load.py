@@ -19,9 +19,15 @@ if TYPE_CHECKING:
 
 
 def load_document(
-    data: bytes, *, settings: Settings, blob_ref: BlobRef | None = None, deadline: Deadline | None = None
+    data: bytes,
+    *,
+    settings: Settings,
+    blob_ref: BlobRef | None = None,
+    source_sha256: str | None = None,
+    deadline: Deadline | None = None,
 ) -> Document:
-    """Check, decode and normalise one file into upright, size-capped page images.
+    """Check, decode and normalise one file into upright, size-capped page images (``source_sha256``:
+    the file's SHA-256 when the caller has it already, so it is not computed again).
 
     Raises an ``IntakeError`` subclass (``empty_file``, ``too_large``, ``unsupported_type``,
     ``corrupt_image``, ``too_many_pixels``, ``too_small``, ``too_many_pages``, ``empty_document``,
@@ -42,7 +48,7 @@ def load_document(
         pages=pages,
         source_type=source_type,
         sha256=pages_sha256(pages),
-        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_sha256=source_sha256 or hashlib.sha256(data).hexdigest(),
         source_bytes=len(data),
         blob_ref=blob_ref,
         original=data,

@@ -222,11 +222,13 @@ def _verify_png(data: bytes) -> None:
 
 
 def _pass_through(image: ImageFile.ImageFile, data: bytes, source_type: str) -> PageImage:
-    """Prove the file is whole by decoding it fully (~5 ms for a scan), then hand over its bytes."""
+    """Prove the file is whole by decoding it fully (~5 ms for a scan), then hand over its bytes and the
+    pixels just decoded (as BGR rows, ~3 ms: the local engine would otherwise decode them again)."""
     with _decoding(source_type):
         image.load()
+        pixels = (image if image.mode == "RGB" else image.convert("RGB")).tobytes("raw", "BGR")
     media_type = _FAST_PATH_TYPES[source_type]
-    return PageImage(data=data, media_type=media_type, width=image.width, height=image.height)
+    return PageImage(data=data, media_type=media_type, width=image.width, height=image.height, pixels=pixels)
 
 
 def _normalise_frame(image: ImageFile.ImageFile, source_type: str, settings: Settings) -> PageImage:

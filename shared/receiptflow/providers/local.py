@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import Any
 
-from receiptflow.document import Document
+from receiptflow.document import Document, PageImage
 from receiptflow.errors import NoReceiptFoundError
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.geometry import locate_fields
@@ -30,11 +31,25 @@ def shared_engine(settings: Settings) -> OcrEngine:
 
 
 def read_document(engine: OcrEngine, doc: Document) -> list[OcrLine]:
-    """OCR every page; each line keeps its page index (the extractor reads pages in order)."""
+    """OCR every page; each line keeps its page index (the extractor reads pages in order). A page whose
+    pixels intake already decoded is read from them, not decoded again."""
     lines: list[OcrLine] = []
     for index, page in enumerate(doc.pages):
-        lines.extend(engine.read(page, page_index=index))
+        if page.pixels is None:
+            lines.extend(engine.read(page, page_index=index))
+        else:
+            lines.extend(engine.read_image(page_pixels(page), page_index=index))
     return lines
+
+
+def page_pixels(page: PageImage) -> Any:
+    """The BGR array over the pixels intake decoded (no copy; ``ValueError`` if their size is not the
+    page's)."""
+    import numpy as np
+
+    if page.pixels is None:
+        raise ValueError("the page carries no decoded pixels")
+    return np.frombuffer(page.pixels, dtype=np.uint8).reshape(page.height, page.width, 3)
 
 
 class LocalProvider:

@@ -7,7 +7,9 @@ error row so the batch goes on.
 
 Two cache keys point at one result: the normalised-image key from the design
 (``sha256(normalised pages):provider:extractor version``) and an alias on the file's own SHA-256, so a
-repeat of the same file is answered by hashing and one read, without decoding the image.
+repeat of the same file is answered by hashing and one read, without decoding the image. A caller that
+has hashed the file and asked the cache for that alias already (the local pool's parent process) passes
+the hash in, and neither is done again.
 """
 
 from __future__ import annotations
@@ -66,37 +68,51 @@ class Scanner:
         *,
         blob_ref: BlobRef | None = None,
         use_cache: bool = True,
+        source_sha256: str | None = None,
         deadline: Deadline | None = None,
     ) -> ScanResult:
         """Scan ``data``; raises ``ReceiptflowError`` subclasses for intake and provider failures.
 
-        ``use_cache=False`` skips cache reads; a fresh ok result is still stored. ``deadline`` (or the
-        current one: ``receiptflow.deadline.deadline_scope``, set by the Lambda handlers) is checked
-        before decoding, between pages and before each provider attempt (``ItemTimeoutError``). A
-        ``MemoryError`` (the worker's memory cap) is a ``ResourceLimitError`` naming the cap."""
+        ``use_cache=False`` skips cache reads; a fresh ok result is still stored. ``source_sha256``: the
+        SHA-256 of ``data`` when the caller computed it and already asked the cache under
+        :func:`source_cache_key` (a miss): the file is not hashed, nor that key read, again.
+        ``deadline`` (or the current one: ``receiptflow.deadline.deadline_scope``, set by the Lambda
+        handlers) is checked before decoding, between pages and before each provider attempt
+        (``ItemTimeoutError``). A ``MemoryError`` (the worker's memory cap) is a ``ResourceLimitError``
+        naming the cap."""
         try:
-            return self._process(data, source, blob_ref, use_cache, earliest(deadline, current_deadline()))
+            return self._process(
+                data, source, blob_ref, use_cache, source_sha256, earliest(deadline, current_deadline())
+            )
         except MemoryError as e:
             raise out_of_memory("scanning this file") from e
 
     def _process(
-        self, data: bytes, source: str, blob_ref: BlobRef | None, use_cache: bool, deadline: Deadline | None
+        self,
+        data: bytes,
+        source: str,
+        blob_ref: BlobRef | None,
+        use_cache: bool,
+        source_sha256: str | None,
+        deadline: Deadline | None,
     ) -> ScanResult:
         from receiptflow.extract.checks import check_receipt
         from receiptflow.intake import load_document
 
         start = time.perf_counter()
         name = self.provider.name
-        source_sha = sha256_hex(data)
+        source_sha = source_sha256 or sha256_hex(data)
         source_key = source_cache_key(source_sha, name)
 
-        stored = self._cache_get(source_key) if use_cache else None
+        stored = self._cache_get(source_key) if use_cache and source_sha256 is None else None
         if stored is not None:
             return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
         if deadline is not None:
             deadline.check("decoding started")
-        doc = load_document(data, settings=self.settings, blob_ref=blob_ref, deadline=deadline)
+        doc = load_document(
+            data, settings=self.settings, blob_ref=blob_ref, source_sha256=source_sha, deadline=deadline
+        )
         key = result_cache_key(doc.sha256, name)
         stored = self._cache_get(key) if use_cache else None
         if stored is not None:
@@ -152,11 +168,20 @@ class Scanner:
         *,
         blob_ref: BlobRef | None = None,
         use_cache: bool = True,
+        source_sha256: str | None = None,
         deadline: Deadline | None = None,
     ) -> ScanResult:
         """Like :meth:`process`, but never raises for a per-item problem: failures become error rows."""
         start = time.perf_counter()
         try:
-            return self.process(data, source, blob_ref=blob_ref, use_cache=use_cache, deadline=deadline)
+            return self.process(
+                data,
+                source,
+                blob_ref=blob_ref,
+                use_cache=use_cache,
+                source_sha256=source_sha256,
+                deadline=deadline,
+            )
         except Exception as e:  # one bad item must not stop the batch
-            return error_result(e, source, sha256_hex(data), (time.perf_counter() - start) * 1000)
+            sha = source_sha256 or sha256_hex(data)
+            return error_result(e, source, sha, (time.perf_counter() - start) * 1000)

@@ -55,10 +55,16 @@ def init_local_worker(
 
 class LocalRoot:
     """Every embedded part for ``settings.data_dir`` (``receiptflow.db`` and ``blobs/``), built once.
-    ``event_history`` bounds the events the hub keeps per batch for late subscribers."""
+    ``event_history`` bounds the events the hub keeps per batch for late subscribers.
+
+    ``settings.workers`` 0 (the default) is resolved here from the machine's cores and memory
+    (``receiptflow.wiring.capacity``), and so are the OCR threads per worker: the pool, its workers'
+    engines and ``/v1/scan`` all see the real counts."""
 
     def __init__(self, settings: Settings, *, event_history: int = 1000) -> None:
-        self.settings = settings
+        from receiptflow.wiring.capacity import resolve_workers
+
+        self.settings = resolve_workers(settings).apply(settings)
         self._event_history = event_history
 
     @cached_property

@@ -61,6 +61,9 @@ RUPIAH = Convention(",", 0)
         # OCR slips
         ("1O.5O", DOT, ["10.50"], None),
         ("TOTAL RM5:00", DOT, ["5.00"], "MYR"),
+        # ... but a currency code glued to the digits is no misread digits ("USD" is not "500")
+        ("Total USD12.50", DOT, ["12.50"], "USD"),
+        ("SGD5.00", DOT, ["5.00"], "SGD"),
     ],
 )
 def test_find_amounts_in_every_convention(
