@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     worker_memory_budget_mb: int = Field(default=1280, ge=64)
     # per-item limits of a scanning worker (docs/performance.md "Hostile inputs"): its data segment
     # (RLIMIT_DATA, and the pool stops a worker whose data nears it); 0 = no cap
-    worker_memory_limit_mb: int = Field(default=1024, ge=0)
+    worker_memory_limit_mb: int = Field(default=1536, ge=0)
     # wall time of one item in a worker (decode, render, OCR, provider calls): the pool stops the worker
     # holding an item past it; 0 = none
     item_timeout_seconds: float = Field(default=120.0, ge=0)
