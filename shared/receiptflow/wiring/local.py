@@ -116,6 +116,7 @@ class LocalRoot:
             initargs=(settings, cache, blobs, local_scanner),
             prepare=ParentPreparer(settings, cache, blobs),
             memory_limit_mb=settings.worker_memory_limit_mb,
+            resident_budget_mb=settings.worker_memory_budget_mb,
             item_timeout_s=settings.item_timeout_seconds,
         )
 

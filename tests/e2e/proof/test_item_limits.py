@@ -10,6 +10,7 @@ never grows."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import threading
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+from PIL import Image
 from receiptflow.models import ScanResult
+from receiptflow.settings import Settings
 
 from tests.support.hostile import self_drawing_pdf, tiling_pdf
 from tests.support.known_receipts import write_receipts
@@ -29,8 +32,11 @@ pytestmark = pytest.mark.e2e
 
 # generous for a receipt on a loaded machine (model loading included); the hostile items never finish
 TIME_LIMIT_S = 90
-CAP_MB = 1536  # the default worker_memory_limit_mb
-STOPPED = re.compile(rf"^(memory limit {CAP_MB} MiB|time limit {TIME_LIMIT_S} s): ")
+CAP_MB = 1536  # the default worker_memory_limit_mb (VmData)
+BUDGET_MB = 1280  # the default worker_memory_budget_mb (RSS)
+STOPPED = re.compile(
+    rf"^(memory limit {CAP_MB} MiB|memory limit {BUDGET_MB} MiB resident|time limit {TIME_LIMIT_S} s): "
+)
 
 
 class TreeWatch:
@@ -73,12 +79,24 @@ class TreeWatch:
         return [pid for pid, command in self.commands.items() if "spawn_main" in command]
 
 
+def blank_jpeg(pixels: int) -> bytes:
+    """A white RGB JPEG of about ``pixels`` pixels (square)."""
+    side = int(pixels**0.5)
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), "white").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tmp_path: Path) -> None:
-    # GIVEN receipts beside a self-drawing PDF and a slow tiling pattern
+    # GIVEN receipts beside a self-drawing PDF, a slow tiling pattern and JPEGs either side of the pixel
+    # limit
     folder = tmp_path / "in"
     receipts = write_receipts(folder, 2)
     (folder / "form_draws_itself.pdf").write_bytes(self_drawing_pdf(3))
     (folder / "tiling_step_0.01.pdf").write_bytes(tiling_pdf("0.01"))
+    max_pixels = Settings().max_pixels
+    (folder / "just_under_the_pixel_limit.jpg").write_bytes(blank_jpeg(max_pixels - 250_000))
+    (folder / "just_over_the_pixel_limit.jpg").write_bytes(blank_jpeg(max_pixels + 250_000))
     out = tmp_path / "out.jsonl"
 
     # WHEN they are scanned with the default workers and memory cap, and a 90 s item time limit
@@ -96,7 +114,17 @@ def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tm
     # THEN each hostile file is one resource_limit row naming its limit, and the receipts are read
     assert proc.returncode == 0, stderr
     rows = {Path(r.source).name: r for r in map(ScanResult.model_validate_json, out.read_text().splitlines())}
-    assert set(rows) == {*receipts, "form_draws_itself.pdf", "tiling_step_0.01.pdf"}
+    assert set(rows) == {
+        *receipts,
+        "form_draws_itself.pdf",
+        "tiling_step_0.01.pdf",
+        "just_under_the_pixel_limit.jpg",
+        "just_over_the_pixel_limit.jpg",
+    }
+    # the image just under the limit is decoded (blank: no text), the one just over refused
+    under, over = rows["just_under_the_pixel_limit.jpg"].error, rows["just_over_the_pixel_limit.jpg"].error
+    assert under is not None and under.code == "no_text_found", under
+    assert over is not None and over.code == "too_many_pixels", over
     for name in ("form_draws_itself.pdf", "tiling_step_0.01.pdf"):
         error = rows[name].error
         assert error is not None and error.code == "resource_limit", (name, error)
@@ -110,7 +138,7 @@ def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tm
     # and no worker went much past its cap
     assert len(watch.workers) > 2, watch.workers
     assert survivors(list(watch.seen.values()), within_s=5) == []
-    assert watch.peak_worker_mb < CAP_MB + 128
+    assert watch.peak_worker_mb < BUDGET_MB + 128
 
 
 def test_serve_stops_a_hostile_item_in_a_worker_for_a_batch_and_for_v1_scan(tmp_path: Path) -> None:

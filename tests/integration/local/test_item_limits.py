@@ -115,3 +115,23 @@ def test_closing_the_pool_leaves_no_worker(dispatcher: ProcessPoolDispatcher) ->
     dispatcher.close()
     # THEN no process it started is left
     assert survivors(workers, within_s=5) == []
+
+
+def test_an_item_past_the_resident_budget_is_stopped_without_a_data_cap() -> None:
+    # GIVEN a pool with no data-segment cap, only a resident budget
+    pool = ProcessPoolDispatcher(
+        workers=1,
+        initializer=pool_tasks.init_capped,
+        initargs=(0,),
+        prepare=_no_preparing,
+        resident_budget_mb=256,
+    )
+    try:
+        # WHEN an item's memory grows without end
+        with pytest.raises(ResourceLimitError) as raised:
+            pool.call(task(pool_tasks.grow_task, 16, 0.01))
+        # THEN it is stopped at the budget, named
+        assert str(raised.value).startswith("memory limit 256 MiB resident: ")
+        assert isinstance(json.loads(pool.call(task(pool_tasks.pid_task))), int)
+    finally:
+        pool.close()

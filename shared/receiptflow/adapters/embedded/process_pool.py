@@ -58,8 +58,8 @@ class ProcessPoolDispatcher:
     """Runs batches on this machine. Thread-safe: ``serve`` may run several batches at once on the one
     pool. ``initializer(*initargs)`` prepares each worker process (all picklable); ``prepare`` runs in this
     process. Call :meth:`connect` with the recorder before the first run, and :meth:`shutdown` at the end.
-    ``memory_limit_mb`` and ``item_timeout_s`` are the per-item limits the pool's watch enforces (0: none;
-    the memory cap itself is set by the worker initializer)."""
+    ``memory_limit_mb``, ``item_timeout_s`` and ``resident_budget_mb`` (RSS) are the per-item limits the
+    pool's watch enforces (0: none; the memory cap itself is set by the worker initializer)."""
 
     def __init__(
         self,
@@ -70,12 +70,13 @@ class ProcessPoolDispatcher:
         prepare: ItemPreparer,
         memory_limit_mb: int = 0,
         item_timeout_s: float = 0.0,
+        resident_budget_mb: int = 0,
     ) -> None:
         self.workers = max(1, workers)
         self._initializer = initializer
         self._initargs = initargs
         self.prepare = prepare
-        self.watch = PoolWatch(memory_limit_mb, item_timeout_s)
+        self.watch = PoolWatch(memory_limit_mb, item_timeout_s, resident_budget_mb=resident_budget_mb)
         self._recorder: ItemRecorder | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._pool_id = 0

@@ -272,8 +272,16 @@ class PoolWatch:
     """The parent's side of the per-item limits of a pool's workers (see the module doc). ``start``
     before the first pool, ``close`` after the last."""
 
-    def __init__(self, memory_limit_mb: int, item_timeout_s: float, *, interval_s: float = 0.05) -> None:
+    def __init__(
+        self,
+        memory_limit_mb: int,
+        item_timeout_s: float,
+        *,
+        resident_budget_mb: int = 0,
+        interval_s: float = 0.05,
+    ) -> None:
         self.memory_limit_mb = memory_limit_mb
+        self.resident_budget_mb = resident_budget_mb  # RSS past it stops the worker too (0: no check)
         self.item_timeout_s = item_timeout_s
         self.interval_s = interval_s
         # stop a worker whose data is this close to its cap; a dead one this close died of it
@@ -307,7 +315,8 @@ class PoolWatch:
     def start(self) -> None:
         """Start the watchdog thread (idempotent)."""
         with self._lock:
-            if self._thread is not None or not (self.memory_limit_mb or self.item_timeout_s):
+            limits = self.memory_limit_mb or self.item_timeout_s or self.resident_budget_mb
+            if self._thread is not None or not limits:
                 return
             self._halt.clear()
             self._thread = threading.Thread(target=self._loop, name="pool-watch", daemon=True)
@@ -363,6 +372,14 @@ class PoolWatch:
                     ResourceLimitError(
                         f"memory limit {self.memory_limit_mb} MiB: scanning this file took the worker's "
                         f"memory to {max(usage)} MiB, so it was stopped (worker_memory_limit_mb)"
+                    ),
+                )
+            elif self.resident_budget_mb and usage is not None and usage[1] >= self.resident_budget_mb:
+                self._stop(
+                    entry,
+                    ResourceLimitError(
+                        f"memory limit {self.resident_budget_mb} MiB resident: scanning this file took the "
+                        f"worker to {usage[1]} MiB, so it was stopped (worker_memory_budget_mb)"
                     ),
                 )
 
