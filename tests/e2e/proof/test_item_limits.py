@@ -132,8 +132,9 @@ def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tm
     assert rows["tiling_step_0.01.pdf"].error is not None
     assert rows["tiling_step_0.01.pdf"].error.message.startswith(f"time limit {TIME_LIMIT_S} s")
     for name, known in receipts.items():
-        assert rows[name].ok and rows[name].receipt is not None, rows[name].error
-        assert rows[name].receipt.vendor_name.value == known.vendor
+        receipt = rows[name].receipt
+        assert rows[name].ok and receipt is not None, rows[name].error
+        assert receipt.vendor_name.value == known.vendor
     # AND stopped workers were replaced (more workers than the pool holds at once), none outlived the scan,
     # and no worker went much past its cap
     assert len(watch.workers) > 2, watch.workers

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from receiptflow.adapters.embedded.process_pool import ProcessPoolDispatcher
 from receiptflow.errors import ItemTimeoutError, ResourceLimitError
-from receiptflow.models import ScanResult
+from receiptflow.models import BatchItem, ScanResult
 from receiptflow.ports import PoolTask
 
 from tests.support import pool_tasks
@@ -22,7 +22,7 @@ CAP_MB = 384
 TIME_LIMIT_S = 2.0
 
 
-def _no_preparing(*_: object) -> ScanResult:
+def _no_preparing(item: BatchItem, provider: str | None, use_cache: bool) -> ScanResult | PoolTask:
     raise AssertionError("call() does not prepare items")
 
 
