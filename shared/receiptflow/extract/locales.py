@@ -54,6 +54,17 @@ _STATE_ZIP_RE = re.compile(
     r"|(?i:CALIFORNIA|NEW\s?YORK|NEW\s?JERSEY|TEXAS|FLORIDA|ILLINOIS|PENNSYLVANIA|MASSACHUSETTS|VIRGINIA)"
     r",?\s?\d{5}(?!\d)|\bU\.?S\.?A\b|UNITED STATES"
 )
+# a US town and state ending a line without its ZIP ("Springville, UT", "BORDENTOWN,NJ")
+_STATE_LINE = re.compile(rf"[^\W\d_]{{3,}},\s?(?:{_US_STATES})\.?\s*$")
+# an Australian state and postcode ("LEICHHARDT NSW 2040", "Casula, NSW 2170"): day-first, and the "$"
+# beside it is the Australian dollar
+# ... or an Australian Business Number ("ABN: 12 097 860 887")
+_AU_STATE_POSTCODE = re.compile(
+    r"(?<![A-Za-z])(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)[.,]?\s?\d{4}(?![\w\-])"
+    r"|(?<![A-Za-z])ABN(?:\s?NO)?[.:]?\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{3}(?!\d)",
+    re.I,
+)
+_US_DOLLAR = re.compile(r"US\$|(?<![A-Za-z])USD(?![a-z])")
 _STREET_END = re.compile(
     r"\b(ST|STREET|AVE|AVENUE|RD|ROAD|BLVD|DR|DRIVE|LN|LANE|WAY|HWY|HIGHWAY|PKWY|CT|PL|SUITE|STE|FWY)\.?$",
     re.I,
@@ -84,6 +95,8 @@ _DAY_FIRST_WORDS = re.compile(
     r"MALAYSIA|SINGAPORE|DUBAI|INDIA|AUSTRALIA|LONDON|DEUTSCHLAND|FRANCE|ESPA[ÑN]A|ITALIA)(?![a-z])"
     r"|(?i:SDN\.?\s?BHD)"
 )
+# a US guest check's guest count ("GST 2", "GST: 12") is no Goods and Services Tax
+_GUEST_COUNT = re.compile(r"(?<![^\W\d_])GST\s?:?\s?\d{1,2}(?![\d.,%])", re.I)
 _MONTH_FIRST_WORDS = re.compile(r"\bSALES\s?TAX\b|\bTAX\s?EXEMPT\b|\bZIP\b", re.I)
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -172,9 +185,14 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
     if "phone" not in votes:
         _vote(votes, "phone", -_PHONE / 2, bool(_INTERNATIONAL_PHONE.search(joined)))
     _vote(votes, "state_zip", _STATE_ZIP, bool(_STATE_ZIP_RE.search(joined)))
-    _vote(votes, "postcode", -_POSTCODE, "state_zip" not in votes and _postcode_town(texts))
+    if "state_zip" not in votes:
+        _vote(votes, "state_zip", _STATE_ZIP / 2, any(_STATE_LINE.search(t) for t in texts))
+    au = bool(_AU_STATE_POSTCODE.search(joined))
+    if au and votes.get("currency", 0.0) > 0 and not _US_DOLLAR.search(joined):
+        del votes["currency"]  # the Australian dollar
+    _vote(votes, "postcode", -_POSTCODE, "state_zip" not in votes and (au or _postcode_town(texts)))
     words = (
-        bool(_DAY_FIRST_WORDS.search(joined)) or _day_first_language(texts),
+        bool(_DAY_FIRST_WORDS.search(_GUEST_COUNT.sub(" ", joined))) or _day_first_language(texts),
         bool(_MONTH_FIRST_WORDS.search(joined)),
     )
     if words[0] != words[1]:

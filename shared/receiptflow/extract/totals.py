@@ -217,6 +217,9 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
             chosen = top.best
             total = Labelled("total", chosen.strength, chosen.amount, chosen.row)
             by_rules = False
+    settled = _settled_by_cash(cands, total) if roles["discount"] is None else None
+    if settled is not None:
+        total, by_rules = settled, False
     value = total.amount.value if total is not None else None
     paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
     return Totals(
@@ -242,6 +245,27 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
         total_by_rules=by_rules,
         candidates=tuple(cands),
     )
+
+
+# cash − change is the total wherever it is printed; a chosen total further from it than rounding
+# can explain (a VAT table's gross, a points balance, ``Gesamt Brutto`` of another column) yields.
+# Not with a discount on the receipt: the SROIE labels give the amount before a coupon (Domino's:
+# ``Sub-Total 25.60``, ``Coupon Discount 21.70``, cash 5.00 − change 1.10 = 3.90 is labelled 25.60).
+_ROUNDING_GAP = Decimal("0.10")
+_ARITHMETIC = ("cue_total", "chain", "row_sum", "items_sum", "col_sum", "adds_up", "repeat")
+
+
+def _settled_by_cash(cands: Sequence[Candidate], total: Labelled | None) -> Labelled | None:
+    """The amount that cash tendered less change gives, when it is printed with evidence of its own
+    (a total cue, items or net + tax adding up to it, printed twice) and the chosen total is not it."""
+    match = [c for c in cands if c.features.get("paid_change") and not c.features.get("cue_paid")]
+    if len(match) != 1 or not any(match[0].features.get(f) for f in _ARITHMETIC):
+        return None
+    chosen = match[0]
+    if total is not None and abs(total.amount.value - chosen.value) <= _ROUNDING_GAP:
+        return None
+    best = chosen.best
+    return Labelled("total", best.strength, best.amount, best.row)
 
 
 def _all_amounts(
