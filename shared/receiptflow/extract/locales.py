@@ -226,6 +226,16 @@ _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
     (_THAI, "THB"),
     (re.compile(r"(?<![^\W\d_])(?:PTU|PARAGON\s+FISKALNY|NIP)(?![^\W\d_])", re.I), "PLN"),
     (re.compile(r"(?<![^\W\d_])(?:CELKEM|ÚČTENKA|UCTENKA|DĚKUJEME)(?![^\W\d_])", re.I), "CZK"),
+    # the euro area: German, Dutch, Italian, Spanish, Portuguese, French tax and company words (a Swiss
+    # receipt with MwSt prints CHF, which is then read)
+    (
+        re.compile(
+            r"(?<![^\W\d_])(?:MWST|UST|KASSENBON|GMBH|BTW|P\.?\s?IVA|C\.?I\.?F|NIF|TVA|TTC|SIRET|"
+            r"SCONTRINO|FATURA|FACTURA\s+SIMPLIFICADA)(?![^\W\d_])",
+            re.I,
+        ),
+        "EUR",
+    ),
 )
 
 
