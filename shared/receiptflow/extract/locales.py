@@ -35,10 +35,11 @@ _DAY_FIRST_CURRENCY = re.compile(
     r"SAR|SGD|AUD|NZD|HKD|BRL|IDR|VND|MXN|ZAR)(?![a-z])|руб|грн|(?<![^\W\d_])лв"
 )
 _CANADA = re.compile(r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\bCAD\b|C\$|\b(?:HST|PST|QST)\b|\bCANADA\b")
-# North American numbering plan: (610) 286-5980, 408-248-9440, +1 281 251 7033 (area and exchange
-# codes never start with 0 or 1, which rules out most other countries' formats)
+# North American numbering plan: (610) 286-5980, 408-248-9440, +1 281 251 7033, 184) 513-9420 with
+# the bracket lost (area and exchange codes never start with 0 or 1, which rules out most other
+# countries' formats)
 _NANP_PHONE = re.compile(
-    r"(?<![\d+])(?:\+?1[\s.\-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[\s.\-]?[2-9]\d{2}[\s.\-]\d{4}(?!\d)"
+    r"(?<![\d+])(?:\+?1[\s.\-]?)?(?:\(?[2-9]\d{2}\)|[2-9]\d{2})[\s.\-]?[2-9]\d{2}[\s.\-]\d{4}(?!\d)"
 )
 _INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])\+(?!1\b|1[\s\-(.])(?:[2-9]\d{0,2})[\s\-(.]?\d")
 # (without ID: "MEMBER ID 12345" is no address in Idaho)
