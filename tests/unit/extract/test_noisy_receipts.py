@@ -353,6 +353,6 @@ def test_multi_script_receipts(rows: list[str], total: str, date: str, currency:
 
 
 def test_us_phone_with_its_bracket_lost() -> None:
-    rows = ["WELCOME", "Lan184) 513-9420", "FUEL", "05/06/17 16:26", "TOTAL 33.00"]
+    rows = ["WELCOME", "Te1 604) 513-9420", "FUEL", "05/06/17 16:26", "TOTAL 33.00"]
     assert infer_date_locale(rows).votes.get("phone", 0) > 0
     assert _date(rows) == dt.date(2017, 5, 6)
