@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from receiptflow.evaluation import scoring
-from receiptflow.evaluation.scoring import normalise_text, parse_total, prediction_values, truth_from_label
+from receiptflow.evaluation.scoring import (
+    day_month_swapped,
+    normalise_text,
+    parse_total,
+    prediction_values,
+    truth_from_label,
+)
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.ocr.lines import OcrLine
 
@@ -177,10 +183,14 @@ class Tally:
         self.right: dict[str, int] = dict.fromkeys(FIELDS, 0)
         self.scored: dict[str, int] = dict.fromkeys(FIELDS, 0)
         self.total_conf: list[tuple[float, bool]] = []
+        self.date_swapped = 0
 
-    def add(self, result: dict[str, bool | None], seconds: float, total_conf: float) -> None:
-        """Count one receipt."""
+    def add(
+        self, result: dict[str, bool | None], seconds: float, total_conf: float, *, swapped: bool = False
+    ) -> None:
+        """Count one receipt (``swapped``: its wrong date is the label's with day and month swapped)."""
         self.n += 1
+        self.date_swapped += swapped
         self.seconds += seconds
         for f, ok in result.items():
             if ok is not None:
@@ -195,7 +205,10 @@ class Tally:
         wrong_high = sum(1 for c, ok in self.total_conf if c >= 0.9 and not ok)
         high = sum(1 for c, _ in self.total_conf if c >= 0.9)
         ms = 1000 * self.seconds / self.n if self.n else 0.0
-        return " ".join(f"{c:>8}" for c in cells) + f" {ms:7.1f} {wrong_high:>4}/{high:<4}"
+        return (
+            " ".join(f"{c:>8}" for c in cells)
+            + f" {ms:7.1f} {wrong_high:>4}/{high:<4} {self.date_swapped:>4}"
+        )
 
 
 def run(
@@ -223,7 +236,10 @@ def run(
                 receipt = extract_receipt(ex.lines, page_sizes=ex.pages)
                 seconds = time.perf_counter() - start
                 result = score(ex, receipt)
-                tally.add(result, seconds, receipt.total.confidence)
+                swapped = result["date"] is False and day_month_swapped(
+                    str(receipt.date.value) if receipt.date.value else None, ex.truth.get("date_iso")
+                )
+                tally.add(result, seconds, receipt.total.confidence, swapped=swapped)
                 if out is not None and name in DEV_SETS:
                     preds = {
                         "total": str(receipt.total.value),
@@ -289,7 +305,9 @@ def main(argv: Sequence[str]) -> int:
         dump=args.dump,
         variants=[v for v in args.variants.split(",") if v],
     )
-    print(f"{'set/source':<16} {'n':>4} " + " ".join(f"{f[:8]:>8}" for f in FIELDS) + "  ms/rec wrong>=.9")
+    print(
+        f"{'set/source':<16} {'n':>4} " + " ".join(f"{f[:8]:>8}" for f in FIELDS) + "  ms/rec wrong>=.9 swap"
+    )
     for name, tally in tallies.items():
         if tally.n:
             print(f"{name:<16} {tally.n:>4} {tally.row()}")
@@ -302,6 +320,7 @@ def main(argv: Sequence[str]) -> int:
                         name: {
                             "n": t.n,
                             "fields": {f: [t.right[f], t.scored[f]] for f in FIELDS},
+                            "date_swapped": t.date_swapped,
                             "ms_per_receipt": 1000 * t.seconds / t.n if t.n else None,
                         }
                         for name, t in tallies.items()
