@@ -620,7 +620,11 @@ def _near_words() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
 
 
 def _mend_word(m: re.Match[str]) -> str:
-    word = m.group(0)
+    return _mended(m.group(0))
+
+
+@lru_cache(maxsize=16384)
+def _mended(word: str) -> str:
     words, near = _near_words()
     if word in words:
         return word
@@ -628,11 +632,21 @@ def _mend_word(m: re.Match[str]) -> str:
     return next(iter(found)) if len(found) == 1 else word
 
 
+@lru_cache(maxsize=1)
+def _cue_words() -> frozenset[str]:
+    """Every run of letters written in a cue of the table (folded)."""
+    return frozenset(w for cue in rows() for w in _RUN.findall(fold(cue.text.strip("*"))))
+
+
+def _mend_mixed(m: re.Match[str]) -> str:
+    word = m.group(0).translate(_DIGIT_LETTER)
+    return word if word in _cue_words() else m.group(0)
+
+
 def mend_ocr(folded: str) -> str:
     """``folded`` text with the OCR slips in cue words above repaired (``2U ZAHLEN`` → ``ZU ZAHLEN``,
-    ``SUMNE`` → ``SUMME``); other words unchanged."""
-    digits = _MIXED.sub(lambda m: m.group(0).translate(_DIGIT_LETTER), folded)
-    return _WORD.sub(_mend_word, digits)
+    ``SUMNE`` → ``SUMME``); other words (codes such as ``P0S001``) unchanged."""
+    return _WORD.sub(_mend_word, _MIXED.sub(_mend_mixed, folded))
 
 
 def _forms(text: str) -> tuple[str, ...]:
