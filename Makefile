@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: help install lock layer-requirements check-lock format demo unit test test-py312 lint typecheck \
-	validate smoke eval bench samples train clean
+	validate smoke eval bench bench-aws samples train clean
 
 ## uv, pinned, from PyPI into its own venv, installs exactly the versions in uv.lock (every one from a wheel).
 UV_VERSION ?= 0.13.8
@@ -29,6 +29,7 @@ help:
 	@echo "                   (LOCK_ARGS=--upgrade moves every pin to the newest allowed release)"
 	@echo "make check-lock    uv.lock matches pyproject.toml and shared/requirements.txt matches uv.lock"
 	@echo "make validate      cfn-lint, the ASL check, sam validate --lint"
+	@echo "make bench-aws     AWS cost per 1,000 receipts under moto; updates its keys in bench/results.json"
 	@echo "make eval | bench | train | samples | clean"
 
 $(UV_STAMP):
@@ -130,6 +131,10 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+## only the AWS cost figures (bench/aws_cost.py), merged into the last `make bench` results
+bench-aws: $(STAMP)
+	$(BIN)/python bench/aws_cost.py --results bench/results.json
 
 samples: $(STAMP)
 	$(BIN)/python tools/make_samples.py samples

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bench.run import REQUIRED_KEYS, render_doc, results_payload, table_rows, write_results
+from bench.run import REQUIRED_KEYS, kept_sections, render_doc, results_payload, table_rows, write_results
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -33,6 +33,8 @@ def figures() -> dict[str, Any]:
         "scaling_2_over_1": 1.9,
         "tree_peak_2_workers_mb": 700.0,
         "p4_wall_speedup_2_workers": 3.1,
+        "aws_infra_cost_share": 0.03,
+        "aws_warm_cost_share": 0.05,
         "details": {"images": 20, "p6": {"10": {"output_bytes": 185}}},
     }
 
@@ -68,6 +70,14 @@ def test_table_and_doc_show_every_figure_and_flag_missed_targets() -> None:
     assert verdicts["P1 pipeline overhead (scan / raw OCR)"] == "ok"
     assert verdicts["P5 scan handler import / boto3"] == "MISSED"  # 2.7 > 2.5
     assert verdicts["P6 execution input, 1,000 items (bytes)"] == "ok"
+    assert verdicts["AWS infrastructure / Textract cost, cold"] == "ok"
+    assert verdicts["AWS warm re-run / cold batch cost"] == "MISSED"  # 0.05 > 0.02
     assert sum(label.startswith("throughput") for label in verdicts) == 3
     doc = render_doc(figures(), rows, "make bench")
     assert "make bench" in doc and "| P2 cache speed-up (cold / warm) | 450x | >= 100 | ok |" in doc
+
+
+def test_regeneration_keeps_every_hand_written_section() -> None:
+    doc = "# Performance\n| old table |\n## Hostile inputs\nbudget\n## Local engine: every option tried\nx\n"
+    assert kept_sections(doc) == "## Hostile inputs\nbudget\n## Local engine: every option tried\nx\n"
+    assert kept_sections("# Performance\n| old table |\n") == ""
