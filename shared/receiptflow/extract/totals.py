@@ -105,6 +105,24 @@ def _label_for(row: Row, amount: Amount, prev_end: int) -> tuple[str, float] | N
     return classify(text[prev_end : amount.start])
 
 
+def _column_pairs(row: Row, nxt: Row, convention: Convention) -> list[Labelled]:
+    """Labels side by side over their amounts (``CASH | CHANGE`` over ``$44.00 | $1.05``, as curled
+    photos and some tills print them): each label with the amount in its place on the next row, when
+    every segment of the row is a summary label and the next row holds as many amounts and no words."""
+    labels = [classify(seg.text) for seg in row.segments if seg.text.strip()]
+    if len(labels) < 2 or not all(labels):
+        return []
+    amounts = find_amounts(nxt.text, convention)
+    rest = nxt.text
+    for a in reversed(amounts):
+        rest = rest[: a.start] + rest[a.end :]
+    if len(amounts) != len(labels) or _LETTERS.search(rest):
+        return []
+    return [
+        Labelled(lab[0], lab[1], a, nxt) for lab, a in zip(labels, amounts, strict=True) if lab is not None
+    ]
+
+
 def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> list[Labelled]:
     """Every labelled amount, top to bottom (tax-summary table rows skipped)."""
     out: list[Labelled] = []
@@ -123,6 +141,10 @@ def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> li
             if len(amounts) >= 2:
                 continue
         if not amounts:
+            paired = _column_pairs(row, rows[i + 1], convention) if i + 1 < len(rows) else []
+            if paired:
+                out.extend(paired)
+                continue
             found = classify(text)
             if found is not None and i + 1 < len(rows):
                 nxt = rows[i + 1]

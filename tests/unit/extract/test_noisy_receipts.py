@@ -356,3 +356,36 @@ def test_us_phone_with_its_bracket_lost() -> None:
     rows = ["WELCOME", "Te1 604) 513-9420", "FUEL", "05/06/17 16:26", "TOTAL 33.00"]
     assert infer_date_locale(rows).votes.get("phone", 0) > 0
     assert _date(rows) == dt.date(2017, 5, 6)
+
+
+# --- labels side by side over their amounts ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            ["IMBISS AM ECK", "Döner | 7,50", "Cola | 2,50", "Pommes | 3,50", "Bier | 3,90", "17,40"]
+            + ["BAR | RÜCKGELD", "20,00 | 2,60", "MwSt 7% | 1,14", "Gesamt Brutto | 19,90"],
+            "17.40",
+        ),
+        (
+            ["NOODLE BAR", "Ramen | $10.90", "Gyoza | $7.90", "Rice | $11.90", "Tea | $7.90", "Beer | $3.90"]
+            + ["$42.50", "CASH | CHANGE", "$50.00 | $7.50", "Total incl. points | $52.00"],
+            "42.50",
+        ),
+        (
+            ["BAR MLECZNY", "Pierogi | 18,00", "Kompot | 4,50", "22,50", "GOTÓWKA | RESZTA", "50,00 | 27,50"]
+            + ["SUMA BRUTTO | 25,00"],
+            "22.50",
+        ),
+        (
+            ["CAFETERÍA SOL", "Café | 1,50", "Tostada | 2,50", "4,00", "EFECTIVO | CAMBIO", "5,00 | 1,00"]
+            + ["TOTAL BRUTO | 4,84"],
+            "4.00",
+        ),
+    ],
+)
+def test_cash_and_change_labels_over_their_amounts(rows: list[str], expected: str) -> None:
+    # the total's label faded; cash and change are printed as two labels over two amounts
+    assert _total(rows) == Decimal(expected)
