@@ -14,6 +14,7 @@ scored only with ``--held-out``, and their errors are never printed.
     .venv/bin/python -m tools.extract_harness                      # dev sets, both sources
     .venv/bin/python -m tools.extract_harness --errors total --sets wild-dev --sources ocr
     .venv/bin/python -m tools.extract_harness --held-out           # every set, for reports
+    .venv/bin/python -m tools.extract_harness --oof-total /tmp/receiptflow-train-ocr   # total ranker, CV
 """
 
 from __future__ import annotations
@@ -269,6 +270,20 @@ def _describe(field: str, ex: Example, receipt: Any) -> str:
     return f"pred={receipt.vendor_address.text!r} truth={t.get('address')!r}"
 
 
+def _oof_total(data_dir: Path, ocr_dir: Path) -> int:
+    """What ``make train`` prints before it writes ``total_ranker.json``: rules vs the ranker of the
+    other development folds, per source, without fitting or writing the shipped model."""
+    from tools import receipt_variants, train_extractor
+
+    exs = list(train_extractor.examples(data_dir, ocr_dir, receipt_variants.VARIANTS))
+    print(f"{len(exs)} development readings (text lines, OCR, variants)")
+    data = train_extractor.rankings(exs)
+    models = {f: train_extractor.fit_ranker([r for r in data if r.example.fold != f]) for f in range(4)}
+    print("total, out of fold (4 development folds):")
+    train_extractor.report_ranker(data, models)
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -285,7 +300,16 @@ def main(argv: Sequence[str]) -> int:
         "--variants", default="", help="also read each receipt as these variants: foreign, unknown"
     )
     parser.add_argument("--dump", type=Path, help="write each dev receipt's predictions here (JSON lines)")
+    parser.add_argument(
+        "--oof-total",
+        type=Path,
+        metavar="OCR_DIR",
+        help="only report the total ranker out of fold on the development folds, from make train's OCR "
+        "cache (its readings and text variants), refitting per held-back fold; writes no model",
+    )
     args = parser.parse_args(argv[1:])
+    if args.oof_total:
+        return _oof_total(args.data, args.oof_total)
     sets = [s for s in args.sets.split(",") if s]
     if args.held_out:
         sets += [s for s in HELD_OUT_SETS if s not in sets]
