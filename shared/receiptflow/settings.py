@@ -73,8 +73,15 @@ class Settings(BaseSettings):
     # worker_memory_budget_mb of the available memory (receiptflow.wiring.capacity)
     workers: int = Field(default=0, ge=0)
     worker_memory_budget_mb: int = Field(default=1280, ge=64)
-    # RLIMIT_DATA of each scanning worker (docs/performance.md "Hostile inputs"); 0 = no cap
+    # per-item limits of a scanning worker (docs/performance.md "Hostile inputs"): its data segment
+    # (RLIMIT_DATA, and the pool stops a worker whose data nears it); 0 = no cap
     worker_memory_limit_mb: int = Field(default=1536, ge=0)
+    # wall time of one item in a worker (decode, render, OCR, provider calls): the pool stops the worker
+    # holding an item past it; 0 = none
+    item_timeout_seconds: float = Field(default=120.0, ge=0)
+    # Lambda: an item (scan function, POST /v1/scan) stops with ItemTimeoutError this long before the
+    # function's own timeout (context.get_remaining_time_in_millis())
+    lambda_deadline_margin_seconds: float = Field(default=5.0, ge=0)
 
     # batches: a "cancelling" batch whose newest running item was claimed longer ago than this is settled
     # as cancelled when next read (its worker died); >= the scan function's timeout (120 s) + a margin

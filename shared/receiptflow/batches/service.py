@@ -83,6 +83,14 @@ class NullNotifier:
         """Do nothing."""
 
 
+# The runtime stopping the scan function at one of its own limits (the deadline in ``receiptflow.deadline``
+# normally stops an item first, but one PDFium call under way cannot be cut): the item hit a limit.
+LAMBDA_LIMIT_ERRORS: dict[str, type[ReceiptflowError]] = {
+    "Sandbox.Timedout": errors.ItemTimeoutError,
+    "Runtime.OutOfMemory": errors.ResourceLimitError,
+}
+
+
 def scan_error_from_step(step: StepError) -> ScanError:
     """The typed error behind a caught step error: our exception class name gives the stable ``code`` and
     ``retryable``; the Lambda error JSON in ``Cause`` gives the message. Anything else (Lambda service
@@ -94,7 +102,7 @@ def scan_error_from_step(step: StepError) -> ScanError:
             message = str(cause.get("errorMessage", step.cause))
     except ValueError:
         pass
-    error_class = getattr(errors, step.error, None)
+    error_class = LAMBDA_LIMIT_ERRORS.get(step.error) or getattr(errors, step.error, None)
     if isinstance(error_class, type) and issubclass(error_class, ReceiptflowError):
         return ScanError(
             code=error_class.code, message=message or error_class.code, retryable=error_class.retryable

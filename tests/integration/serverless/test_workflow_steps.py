@@ -64,6 +64,13 @@ def test_caught_errors_map_to_their_stable_codes() -> None:
     assert (throttled.code, throttled.retryable) == ("provider_throttled", True)
     timeout = scan_error_from_step(StepError(Error="States.Timeout", Cause="task timed out"))
     assert (timeout.code, timeout.message) == ("internal_error", "States.Timeout: task timed out")
+    # the runtime stopping the scan function at its own time or memory limit: the item hit a limit
+    message = "Task timed out after 120.00 seconds"
+    killed = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})
+    timed_out = scan_error_from_step(StepError(Error="Sandbox.Timedout", Cause=killed))
+    assert (timed_out.code, timed_out.message) == ("resource_limit", message)
+    oom = scan_error_from_step(StepError(Error="Runtime.OutOfMemory", Cause="{}"))
+    assert (oom.code, oom.retryable) == ("resource_limit", False)
     not_ours = scan_error_from_step(StepError(Error="KeyError", Cause=json.dumps({"errorMessage": "'x'"})))
     assert not_ours.code == "internal_error"
 
