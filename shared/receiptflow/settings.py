@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
     # signs completion webhooks; empty: `receiptflow serve` keeps a generated one in DATA_DIR/webhook-secret
     webhook_secret: str = ""
+    # AWS: where the signing secret is kept (Secrets Manager secret name/ARN, or SSM parameter name "/...")
+    webhook_secret_name: str = ""
 
     # HTTP server (`receiptflow serve`; docs/api.md "Limits and timeouts")
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request line + headers, per request
@@ -120,6 +122,11 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     websocket_endpoint: str = ""
     event_bus_name: str = "default"
+    # the S3 drop folder (docs/deploy.md): a folder closes this long after its last object; 0 = only _READY
+    inbox_quiet_seconds: int = Field(default=60, ge=0, le=900)
+    # a folder that never goes quiet (files keep arriving) closes anyway this long after it began; 0 = never
+    inbox_max_open_seconds: int = Field(default=900, ge=0)
+    inbox_timer_queue_url: str = ""  # the SQS delay queue that carries the quiet-close timers
 
     @property
     def cache_ttl_seconds(self) -> int:
