@@ -6,7 +6,8 @@
    ``start``, followed over the WebSocket with the reference client (receiptflow.client.events) until
    ``complete``, then the results (every file has a result or a typed error);
 4. the drop folder: the same images under ``inbox/<tenant>/<folder>/`` plus ``_READY`` become a batch that
-   finishes;
+   finishes; then, in another folder without a marker, a batch that closes ``QuietSeconds`` (60 s by
+   default) after the last upload;
 5. everything is deleted again (``sam delete``, the retained bucket and tables, the user pool) unless
    ``--keep``.
 
@@ -123,6 +124,7 @@ def plan(options: Options) -> list[str]:
         f"HTTP API: create a batch of {len(options.images)} ({names}), presigned POST uploads, start",
         "WebSocket: follow the batch with receiptflow.client.events until complete; check every result",
         f"drop folder: upload the same files to inbox/{TENANT}/smoke-<time>/ and _READY; wait for its batch",
+        f"drop folder without marker: upload them to inbox/{TENANT}/quiet-<time>/; wait for the quiet close",
     ]
     if options.keep:
         steps.append("keep the stack, bucket, tables and user pool (--keep)")
@@ -242,16 +244,18 @@ def check_results(items: list[dict[str, Any]], expected: int) -> None:
         )
 
 
-def drop_folder(options: Options, api: str, token: str, bucket: str) -> str:
-    """Upload the images and ``_READY`` to a new inbox folder; the id of the batch it became, once final."""
+def drop_folder(options: Options, api: str, token: str, bucket: str, *, marker: bool = True) -> str:
+    """Upload the images (and ``_READY`` when ``marker``; else the folder closes after the quiet period) to a
+    new inbox folder; the id of the batch it became, once final."""
     import boto3
     import httpx
 
-    folder = f"inbox/{TENANT}/smoke-{int(time.time())}/"
+    folder = f"inbox/{TENANT}/{'smoke' if marker else 'quiet'}-{int(time.time())}/"
     s3 = boto3.client("s3", region_name=options.region)
     for path in options.images:
         s3.put_object(Bucket=bucket, Key=folder + path.name, Body=path.read_bytes())
-    s3.put_object(Bucket=bucket, Key=folder + "_READY", Body=b"")
+    if marker:
+        s3.put_object(Bucket=bucket, Key=folder + "_READY", Body=b"")
     deadline = time.monotonic() + options.timeout
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=api.rstrip("/"), headers=headers, timeout=60) as client:
@@ -316,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = final.get("status") or final.get("batch", {}).get("status")
         print(f"HTTP API batch final: {final.get('type')} {status}", flush=True)
         drop_folder(options, outputs["ApiUrl"], identity.token, outputs["BucketName"])
+        drop_folder(options, outputs["ApiUrl"], identity.token, outputs["BucketName"], marker=False)
         print(f"smoke test passed in {time.monotonic() - started:.0f} s", flush=True)
         return 0
     finally:

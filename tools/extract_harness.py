@@ -14,6 +14,7 @@ scored only with ``--held-out``, and their errors are never printed.
     .venv/bin/python -m tools.extract_harness                      # dev sets, both sources
     .venv/bin/python -m tools.extract_harness --errors total --sets wild-dev --sources ocr
     .venv/bin/python -m tools.extract_harness --held-out           # every set, for reports
+    .venv/bin/python -m tools.extract_harness --oof-total /tmp/receiptflow-train-ocr   # total ranker, CV
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from receiptflow.evaluation import scoring
-from receiptflow.evaluation.scoring import normalise_text, parse_total, prediction_values, truth_from_label
+from receiptflow.evaluation.scoring import (
+    day_month_swapped,
+    normalise_text,
+    parse_total,
+    prediction_values,
+    truth_from_label,
+)
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.ocr.lines import OcrLine
 
@@ -177,10 +184,14 @@ class Tally:
         self.right: dict[str, int] = dict.fromkeys(FIELDS, 0)
         self.scored: dict[str, int] = dict.fromkeys(FIELDS, 0)
         self.total_conf: list[tuple[float, bool]] = []
+        self.date_swapped = 0
 
-    def add(self, result: dict[str, bool | None], seconds: float, total_conf: float) -> None:
-        """Count one receipt."""
+    def add(
+        self, result: dict[str, bool | None], seconds: float, total_conf: float, *, swapped: bool = False
+    ) -> None:
+        """Count one receipt (``swapped``: its wrong date is the label's with day and month swapped)."""
         self.n += 1
+        self.date_swapped += swapped
         self.seconds += seconds
         for f, ok in result.items():
             if ok is not None:
@@ -195,7 +206,10 @@ class Tally:
         wrong_high = sum(1 for c, ok in self.total_conf if c >= 0.9 and not ok)
         high = sum(1 for c, _ in self.total_conf if c >= 0.9)
         ms = 1000 * self.seconds / self.n if self.n else 0.0
-        return " ".join(f"{c:>8}" for c in cells) + f" {ms:7.1f} {wrong_high:>4}/{high:<4}"
+        return (
+            " ".join(f"{c:>8}" for c in cells)
+            + f" {ms:7.1f} {wrong_high:>4}/{high:<4} {self.date_swapped:>4}"
+        )
 
 
 def run(
@@ -223,7 +237,10 @@ def run(
                 receipt = extract_receipt(ex.lines, page_sizes=ex.pages)
                 seconds = time.perf_counter() - start
                 result = score(ex, receipt)
-                tally.add(result, seconds, receipt.total.confidence)
+                swapped = result["date"] is False and day_month_swapped(
+                    str(receipt.date.value) if receipt.date.value else None, ex.truth.get("date_iso")
+                )
+                tally.add(result, seconds, receipt.total.confidence, swapped=swapped)
                 if out is not None and name in DEV_SETS:
                     preds = {
                         "total": str(receipt.total.value),
@@ -253,6 +270,20 @@ def _describe(field: str, ex: Example, receipt: Any) -> str:
     return f"pred={receipt.vendor_address.text!r} truth={t.get('address')!r}"
 
 
+def _oof_total(data_dir: Path, ocr_dir: Path) -> int:
+    """What ``make train`` prints before it writes ``total_ranker.json``: rules vs the ranker of the
+    other development folds, per source, without fitting or writing the shipped model."""
+    from tools import receipt_variants, train_extractor
+
+    exs = list(train_extractor.examples(data_dir, ocr_dir, receipt_variants.VARIANTS))
+    print(f"{len(exs)} development readings (text lines, OCR, variants)")
+    data = train_extractor.rankings(exs)
+    models = {f: train_extractor.fit_ranker([r for r in data if r.example.fold != f]) for f in range(4)}
+    print("total, out of fold (4 development folds):")
+    train_extractor.report_ranker(data, models)
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -269,7 +300,16 @@ def main(argv: Sequence[str]) -> int:
         "--variants", default="", help="also read each receipt as these variants: foreign, unknown"
     )
     parser.add_argument("--dump", type=Path, help="write each dev receipt's predictions here (JSON lines)")
+    parser.add_argument(
+        "--oof-total",
+        type=Path,
+        metavar="OCR_DIR",
+        help="only report the total ranker out of fold on the development folds, from make train's OCR "
+        "cache (its readings and text variants), refitting per held-back fold; writes no model",
+    )
     args = parser.parse_args(argv[1:])
+    if args.oof_total:
+        return _oof_total(args.data, args.oof_total)
     sets = [s for s in args.sets.split(",") if s]
     if args.held_out:
         sets += [s for s in HELD_OUT_SETS if s not in sets]
@@ -289,7 +329,9 @@ def main(argv: Sequence[str]) -> int:
         dump=args.dump,
         variants=[v for v in args.variants.split(",") if v],
     )
-    print(f"{'set/source':<16} {'n':>4} " + " ".join(f"{f[:8]:>8}" for f in FIELDS) + "  ms/rec wrong>=.9")
+    print(
+        f"{'set/source':<16} {'n':>4} " + " ".join(f"{f[:8]:>8}" for f in FIELDS) + "  ms/rec wrong>=.9 swap"
+    )
     for name, tally in tallies.items():
         if tally.n:
             print(f"{name:<16} {tally.n:>4} {tally.row()}")
@@ -302,6 +344,7 @@ def main(argv: Sequence[str]) -> int:
                         name: {
                             "n": t.n,
                             "fields": {f: [t.right[f], t.scored[f]] for f in FIELDS},
+                            "date_swapped": t.date_swapped,
                             "ms_per_receipt": 1000 * t.seconds / t.n if t.n else None,
                         }
                         for name, t in tallies.items()

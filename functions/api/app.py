@@ -63,6 +63,13 @@ else:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """One HTTP API (payload v2) request."""
-    response: dict[str, Any] = asgi_handler()(event, cast(Any, context))  # Mangum's own context type
+    """One HTTP API (payload v2) request. ``POST /v1/scan`` runs under the invocation's deadline (its
+    remaining time less ``settings.lambda_deadline_margin_seconds``): an image that runs out of time
+    answers 422 ``resource_limit`` instead of the runtime's timeout."""
+    from receiptflow.deadline import deadline_scope, lambda_deadline
+    from receiptflow.settings import get_settings
+
+    deadline = lambda_deadline(context, get_settings().lambda_deadline_margin_seconds)
+    with deadline_scope(deadline):
+        response: dict[str, Any] = asgi_handler()(event, cast(Any, context))  # Mangum's own context type
     return response

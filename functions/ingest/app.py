@@ -1,6 +1,9 @@
-"""S3 drop folder → batch: EventBridge "Object Created" events for ``inbox/<tenant>/<folder>/…``.
+"""S3 drop folder → batch. Two event sources, one rule (:mod:`receiptflow.batches.ingest`):
 
-The batching rule lives in :mod:`receiptflow.batches.ingest` (a ``_READY`` marker closes a folder)."""
+- EventBridge "Object Created" events for ``inbox/<tenant>/<folder>/…``: a ``_READY`` marker closes the
+  folder at once; any other object sets the folder's quiet-close timer;
+- the timer queue (SQS, ``{"Records": [...]}``): a tick closes its folder unless a later object superseded
+  it. Each failed tick is reported on its own (``batchItemFailures``), so only it is retried."""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AliasChoices, BaseModel, Field
-from receiptflow.batches.ingest import IngestResult, ObjectCreated, ingest_object
+from receiptflow.batches.ingest import NEVER_QUIET, IngestOutcome, IngestResult, ObjectCreated
 from receiptflow.observability import MetricUnit, logger, metrics, tracer
-from receiptflow.wiring.aws import batch_service, blob_store
+from receiptflow.ports import FolderTick
+from receiptflow.wiring.aws import drop_folders
 
 
 class _InboxObject(BaseModel):
@@ -48,19 +52,9 @@ def to_object_created(event: InboxObjectCreatedEvent) -> ObjectCreated:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Apply the batching rule to one object event."""
-    created = to_object_created(parse(event=event, model=InboxObjectCreatedEvent))
-    outcome = ingest_object(batch_service(), blob_store(), created)
-    if outcome.batch_id:
-        logger.set_correlation_id(outcome.batch_id)
-    logger.info("inbox event", key=created.key, result=outcome.result.value, reason=outcome.reason)
+def _answer(outcome: IngestOutcome) -> dict[str, Any]:
     if outcome.result is IngestResult.STARTED:
         metrics.add_metric(name="InboxBatchesStarted", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="InboxEvents", unit=MetricUnit.Count, value=1)
     return {
         "result": outcome.result.value,
         "reason": outcome.reason,
@@ -68,3 +62,49 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "items": outcome.items,
         "execution": outcome.execution,
     }
+
+
+def on_object(event: dict[str, Any]) -> dict[str, Any]:
+    """One "Object Created" event."""
+    created = to_object_created(parse(event=event, model=InboxObjectCreatedEvent))
+    outcome = drop_folders().on_object(created)
+    if outcome.batch_id:
+        logger.set_correlation_id(outcome.batch_id)
+    logger.info("inbox event", key=created.key, result=outcome.result.value, reason=outcome.reason)
+    metrics.add_metric(name="InboxEvents", unit=MetricUnit.Count, value=1)
+    return _answer(outcome)
+
+
+def on_timers(event: dict[str, Any]) -> dict[str, Any]:
+    """A batch of quiet-close ticks from the timer queue; the failed ones are handed back to SQS."""
+    failures: list[dict[str, str]] = []
+    closed: list[dict[str, Any]] = []
+    for record in parse(event=event, model=SqsModel).Records:
+        try:
+            tick = FolderTick.from_json(str(record.body))
+            outcome = drop_folders().on_tick(tick)
+        except Exception:  # retried by SQS, then dead-lettered (which alarms): never dropped silently
+            logger.exception("folder timer failed", message_id=record.messageId)
+            metrics.add_metric(name="InboxTimerErrors", unit=MetricUnit.Count, value=1)
+            failures.append({"itemIdentifier": record.messageId})
+            continue
+        if outcome.reason.startswith(NEVER_QUIET):
+            logger.warning("drop folder never went quiet", tenant_id=tick.tenant_id, folder=tick.folder)
+            metrics.add_metric(name="InboxFoldersNeverQuiet", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "folder timer",
+            tenant_id=tick.tenant_id,
+            folder=tick.folder,
+            result=outcome.result.value,
+            batch_id=outcome.batch_id,
+        )
+        closed.append(_answer(outcome))
+    return {"batchItemFailures": failures, "outcomes": closed}
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """An object event (EventBridge) or a batch of timer ticks (SQS)."""
+    return on_timers(event) if "Records" in event else on_object(event)

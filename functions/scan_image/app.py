@@ -3,6 +3,10 @@
 ``handler`` lets typed errors (``ProviderThrottledError``, ``CorruptImageError``, ...) escape unchanged:
 the Lambda runtime reports the exception's class name as ``errorType``, which is what the state
 machine's Retry and Catch match. Record Failure (``functions/record_failure``) is the Catch target.
+The scan runs under a deadline: the invocation's remaining time less
+``settings.lambda_deadline_margin_seconds`` (``receiptflow.deadline``), checked before decoding, between
+pages and before each provider attempt, so an item that runs out of time ends as ``ItemTimeoutError``
+(``resource_limit``) instead of the runtime's timeout.
 
 The batch service (stores, publisher, provider chain) and the intake and extraction modules load once per
 execution environment: with SnapStart (ScanImageFunction, template.yaml) before the snapshot (``warm``), so
@@ -49,13 +53,18 @@ else:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Scan one item of a batch."""
+    """Scan one item of a batch, stopping with ``ItemTimeoutError`` (a ``resource_limit`` row, never
+    retried by the state machine) before the function's own timeout."""
     from receiptflow.batches.payloads import ItemRef
+    from receiptflow.deadline import deadline_scope, lambda_deadline
+    from receiptflow.settings import get_settings
     from receiptflow.wiring.aws import batch_service
 
     ref = ItemRef.model_validate(event)  # our own payload model: plain pydantic, no parser envelope
+    deadline = lambda_deadline(context, get_settings().lambda_deadline_margin_seconds)
     try:
-        outcome = batch_service().scan_item(ref)
+        with deadline_scope(deadline):
+            outcome = batch_service().scan_item(ref)
     except Exception as e:  # counted, then re-raised unchanged: Retry/Catch match the class name
         metrics.add_metadata(key="error_type", value=type(e).__name__)
         metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=1)

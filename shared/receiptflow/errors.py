@@ -98,10 +98,16 @@ class FolderUnreadableError(FileReadError):
 
 
 class ResourceLimitError(IntakeError):
-    """Decoding this file would exceed (or exceeded) a worker's memory or time budget; the message
-    names the limit."""
+    """Scanning this file would exceed (or exceeded) a per-item limit: the decode budget, the worker's
+    memory limit or the item's time limit. The message names the limit."""
 
     code = "resource_limit"
+
+
+class ItemTimeoutError(ResourceLimitError):
+    """The item's time limit ran out (a local worker's per-item wall time, or a Lambda invocation's
+    remaining time less a margin). Its own class name, so the state machine's Catch records it; never
+    retried by it."""
 
 
 # --- providers -----------------------------------------------------------------------------
@@ -157,8 +163,9 @@ class NoReceiptFoundError(UnreadableDocumentError):
 
 
 class WorkerCrashedError(ReceiptflowError):
-    """The worker process scanning this image died twice (e.g. killed for memory) — the image itself
-    is the likely cause, so it is not retried again."""
+    """The worker process scanning this image died twice for no reason it could name (a crash in a C
+    library, killed from outside); the image itself is the likely cause, so it is not retried again.
+    A worker stopped at its memory or time limit is a ``ResourceLimitError`` instead."""
 
     code = "worker_crashed"
 

@@ -173,7 +173,8 @@ _NUMBERS: dict[tuple[str, int], str] = {
 @lru_cache(maxsize=8)
 def _number_re(convention: Convention) -> re.Pattern[str]:
     number = _NUMBERS[(convention.decimal, 0 if convention.minor == 0 else 2)]
-    return re.compile(rf"(?<![\d.,])(?P<num>{number})(?![\d%])(?![.,]\d)(?!\s?%)")
+    # after a dot only where an abbreviated currency ends with it ("Rs.120.00"; ``_BEFORE`` checks)
+    return re.compile(rf"(?:(?<![\d.,])|(?<=[A-Z]\.))(?P<num>{number})(?![\d%])(?![.,]\d)(?!\s?%)")
 
 
 # what may stand before and after a number: a sign, a currency, brackets ("-RM 5.00", "(12.00)",

@@ -9,6 +9,7 @@ Conventions every adapter follows:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -298,4 +299,118 @@ class ConnectionRegistry(Protocol):
 
     def delete(self, connection_id: str) -> None:
         """Forget a connection (absent is fine)."""
+        ...
+
+
+# --- the S3 drop folder (batches/ingest.py) -------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredObject:
+    """One object of a listing: its key and its version tag (S3: the ETag), which changes when the object
+    is overwritten with other bytes."""
+
+    key: str
+    etag: str
+
+
+class ObjectLister(Protocol):
+    """Lists objects with their version tags (S3 in AWS)."""
+
+    def list_objects(self, prefix: str) -> list[StoredObject]:
+        """Every object under ``prefix``, sorted by key."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderTick:
+    """A quiet-close timer of one drop folder: it closes the folder if ``token`` is still the folder's
+    latest activity when it fires (no object arrived since it was set)."""
+
+    tenant_id: str
+    folder: str
+    token: str
+
+    def to_json(self) -> str:
+        """The timer message body."""
+        return json.dumps({"tenant_id": self.tenant_id, "folder": self.folder, "token": self.token})
+
+    @classmethod
+    def from_json(cls, body: str) -> FolderTick:
+        """The tick a timer message body carries; ``ValueError`` for anything else."""
+        data = json.loads(body)
+        fields = ("tenant_id", "folder", "token")
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in fields):
+            raise ValueError("not a drop-folder timer message")
+        return cls(tenant_id=data["tenant_id"], folder=data["folder"], token=data["token"])
+
+
+class FolderTimer(Protocol):
+    """Delivers a ``FolderTick`` back to the drop-folder rule after a delay (an SQS delay queue in AWS)."""
+
+    def schedule(self, tick: FolderTick, delay_seconds: int) -> None:
+        """Deliver ``tick`` in ``delay_seconds`` (at least once)."""
+        ...
+
+
+class CloseState(StrEnum):
+    """A drop-folder close: ``claiming`` objects, then ``frozen`` (its objects are final)."""
+
+    CLAIMING = "claiming"
+    FROZEN = "frozen"
+
+
+@dataclass(frozen=True)
+class FolderClaim:
+    """Which close holds an object of a drop folder, and which version of it."""
+
+    close_id: str
+    etag: str
+
+
+class FolderLedger(Protocol):
+    """The bookkeeping of the drop folders (a few records in the batch table in AWS): each folder's latest
+    activity token, each close of a folder, and which close claimed each object. An object (by name, in one
+    version) is claimed by at most one close; a close claims nothing once frozen."""
+
+    def touch(self, tenant_id: str, folder: str) -> str:
+        """Record activity in the folder; returns a new token, now its latest."""
+        ...
+
+    def latest(self, tenant_id: str, folder: str) -> str | None:
+        """The folder's latest activity token (None: no activity recorded)."""
+        ...
+
+    def active_since(self, tenant_id: str, folder: str) -> float | None:
+        """When the folder's current activity began (epoch seconds: the first object since it last
+        settled), or None when it has none."""
+        ...
+
+    def settle(self, tenant_id: str, folder: str, before: float) -> None:
+        """A close that began at ``before`` took the folder's objects: activity that began earlier is over
+        (activity that began since stays)."""
+        ...
+
+    def open_close(self, tenant_id: str, folder: str, close_id: str) -> CloseState:
+        """Record the close ``close_id`` of the folder (``claiming``) unless it exists; its state."""
+        ...
+
+    def close_state(self, tenant_id: str, folder: str, close_id: str) -> CloseState | None:
+        """The close's state, or None when it was never opened."""
+        ...
+
+    def claims(self, tenant_id: str, folder: str) -> dict[str, FolderClaim]:
+        """Every claimed object of the folder, by name in the folder."""
+        ...
+
+    def claim(self, tenant_id: str, folder: str, close_id: str, objects: Sequence[StoredObject]) -> bool:
+        """Claim ``objects`` (``key`` = name in the folder) for the close, each unless another close holds
+        that version already (a new version of a claimed object may be claimed again). False, claiming
+        nothing more, once the close is frozen."""
+        ...
+
+    def freeze(self, tenant_id: str, folder: str, close_id: str) -> None:
+        """No more claims for the close (idempotent)."""
+        ...
+
+    def claimed(self, tenant_id: str, folder: str, close_id: str) -> list[str]:
+        """The names the close holds, sorted."""
         ...

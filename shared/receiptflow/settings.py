@@ -73,8 +73,15 @@ class Settings(BaseSettings):
     # worker_memory_budget_mb of the available memory (receiptflow.wiring.capacity)
     workers: int = Field(default=0, ge=0)
     worker_memory_budget_mb: int = Field(default=1280, ge=64)
-    # RLIMIT_DATA of each scanning worker (docs/performance.md "Hostile inputs"); 0 = no cap
+    # per-item limits of a scanning worker (docs/performance.md "Hostile inputs"): its data segment
+    # (RLIMIT_DATA, and the pool stops a worker whose data nears it); 0 = no cap
     worker_memory_limit_mb: int = Field(default=1536, ge=0)
+    # wall time of one item in a worker (decode, render, OCR, provider calls): the pool stops the worker
+    # holding an item past it; 0 = none
+    item_timeout_seconds: float = Field(default=120.0, ge=0)
+    # Lambda: an item (scan function, POST /v1/scan) stops with ItemTimeoutError this long before the
+    # function's own timeout (context.get_remaining_time_in_millis())
+    lambda_deadline_margin_seconds: float = Field(default=5.0, ge=0)
 
     # batches: a "cancelling" batch whose newest running item was claimed longer ago than this is settled
     # as cancelled when next read (its worker died); >= the scan function's timeout (120 s) + a margin
@@ -94,6 +101,8 @@ class Settings(BaseSettings):
     event_queue_size: int = 1000  # events buffered per WebSocket/SSE subscriber before it is dropped
     # signs completion webhooks; empty: `receiptflow serve` keeps a generated one in DATA_DIR/webhook-secret
     webhook_secret: str = ""
+    # AWS: where the signing secret is kept (Secrets Manager secret name/ARN, or SSM parameter name "/...")
+    webhook_secret_name: str = ""
 
     # HTTP server (`receiptflow serve`; docs/api.md "Limits and timeouts")
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request line + headers, per request
@@ -113,6 +122,11 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     websocket_endpoint: str = ""
     event_bus_name: str = "default"
+    # the S3 drop folder (docs/deploy.md): a folder closes this long after its last object; 0 = only _READY
+    inbox_quiet_seconds: int = Field(default=60, ge=0, le=900)
+    # a folder that never goes quiet (files keep arriving) closes anyway this long after it began; 0 = never
+    inbox_max_open_seconds: int = Field(default=900, ge=0)
+    inbox_timer_queue_url: str = ""  # the SQS delay queue that carries the quiet-close timers
 
     @property
     def cache_ttl_seconds(self) -> int:

@@ -125,6 +125,11 @@ def fan_out_pdf(levels: int, fan: int) -> bytes:
             b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 200] %s /Length %d >>\nstream\n%s\nendstream"
             % (resources, len(body), body)
         )
+    return one_page_pdf(objects)
+
+
+def one_page_pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1: catalog, pages, page, ...) with its xref table."""
     out = b"%PDF-1.4\n"
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -135,3 +140,40 @@ def fan_out_pdf(levels: int, fan: int) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return out
+
+
+_HEAD = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"]
+
+
+def self_drawing_pdf(fan: int) -> bytes:
+    """A PDF of well under 1 KB whose one form XObject draws itself ``fan`` times (each copy scaled a
+    little): PDFium expands it to its nesting limit, ``fan ** depth`` draws, growing while it loads."""
+    body = b" ".join([b"q 0.9 0 0 0.9 %d %d cm /X Do Q" % (i, i) for i in range(fan)]) + b" 0 0 m 1 1 l S"
+    return one_page_pdf(
+        [
+            *_HEAD,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]"
+            b" /Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>",
+            b"<< /Length 5 >>\nstream\n/X Do\nendstream",
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 200] /Resources << /XObject << /X 5 0 R >> >>"
+            b" /Length %d >>\nstream\n%s\nendstream" % (len(body), body),
+        ]
+    )
+
+
+def tiling_pdf(step: str) -> bytes:
+    """A PDF of under 1 KB whose page is filled with a tiling pattern of cell ``step`` points: a step of
+    0.01 repeats the cell 4*10**8 times, minutes of rendering with little memory (a slow item)."""
+    cell = b"0 0 0.5 0.5 re f"
+    content = b"/Pattern cs /P scn 0 0 200 200 re f"
+    return one_page_pdf(
+        [
+            *_HEAD,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]"
+            b" /Resources << /Pattern << /P 5 0 R >> >> /Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+            b"<< /Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 1 1] /XStep %s"
+            b" /YStep %s /Resources << >> /Length %d >>\nstream\n%s\nendstream"
+            % (step.encode(), step.encode(), len(cell), cell),
+        ]
+    )

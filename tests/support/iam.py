@@ -45,7 +45,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -324,8 +324,11 @@ def _table(name: str) -> str:
     return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
 
 
-def needs(call: Call, secret_arns: Mapping[str, str] | None = None) -> list[Need]:
-    """The IAM permissions ``call`` needs (see the module docstring for what is implied)."""
+def needs(
+    call: Call, secret_arns: Mapping[str, str] | None = None, managed_key_secrets: Collection[str] = ()
+) -> list[Need]:
+    """The IAM permissions ``call`` needs (see the module docstring for what is implied). A secret in
+    ``managed_key_secrets`` is encrypted with the AWS managed key, whose use needs no identity grant."""
     p = call.params
     service, op = call.service, call.operation
     if service == "dynamodb":
@@ -390,7 +393,12 @@ def needs(call: Call, secret_arns: Mapping[str, str] | None = None) -> list[Need
                 secret, f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf"
             )
         )
+        if secret in managed_key_secrets or arn in managed_key_secrets:
+            return [Need(f"secretsmanager:{op}", arn)]
         return [Need(f"secretsmanager:{op}", arn), _kms_via("secretsmanager")]
+    if service == "sqs":  # the queue URL ends in <account>/<name>
+        account, name = str(p["QueueUrl"]).rstrip("/").split("/")[-2:]
+        return [Need(f"sqs:{op}", f"arn:{PARTITION}:sqs:{REGION}:{account}:{name}")]
     if service == "textract":
         out = [Need(f"textract:{op}", "*")]
         s3_object = (p.get("Document") or {}).get("S3Object")
@@ -524,11 +532,13 @@ class Run:
     calls: list[Call] = field(default_factory=list)
     denied_by_moto: list[str] = field(default_factory=list)
 
-    def needed(self, secret_arns: Mapping[str, str] | None = None) -> list[Need]:
+    def needed(
+        self, secret_arns: Mapping[str, str] | None = None, managed_key_secrets: Collection[str] = ()
+    ) -> list[Need]:
         """Every permission the recorded calls needed, in call order, without repeats."""
         seen: dict[Need, None] = {}
         for call in self.calls:
-            for need in needs(call, secret_arns):
+            for need in needs(call, secret_arns, managed_key_secrets):
                 seen.setdefault(need)
         return list(seen)
 
@@ -560,8 +570,11 @@ class IamHarness:
         self._lock = threading.Lock()
         self._credentials: dict[str, dict[str, str]] = {}
         self.secret_arns: dict[str, str] = {}
+        self.managed_key_secrets: set[str] = set()  # ARNs of secrets under the AWS managed key
         _install_recorder(monkeypatch, self._record)
-        _install_resource_aware_authorization(monkeypatch, self._denied, self._current_documents)
+        _install_resource_aware_authorization(
+            monkeypatch, self._denied, self._current_documents, self.managed_key_secrets
+        )
 
     def documents(self, function_id: str) -> dict[str, dict[str, Any]]:
         """The resolved policy documents of the function's role."""
@@ -578,7 +591,8 @@ class IamHarness:
         return {str(k): str(v) for k, v in variables.items()}
 
     def service_needs(self, function_id: str) -> list[Need]:
-        """What the Lambda service does with the function's role: deliver to its async destinations."""
+        """What the Lambda service does with the function's role: deliver to its async destinations, and
+        poll the SQS queues of its event source mappings."""
         actions = {
             "sqs": "sqs:SendMessage",
             "sns": "sns:Publish",
@@ -588,6 +602,14 @@ class IamHarness:
         found: list[Need] = []
         for resource in self.cfn["Resources"].values():
             props = resource.get("Properties") or {}
+            if resource.get("Type") == "AWS::Lambda::EventSourceMapping" and props.get("FunctionName") == {
+                "Ref": function_id
+            }:
+                source = str(self.resolver.resolve(props["EventSourceArn"]))
+                if source.split(":")[2] == "sqs":
+                    polls = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+                    found.extend(Need(action, source) for action in polls)
+                continue
             if resource.get("Type") != "AWS::Lambda::EventInvokeConfig":
                 continue
             if props.get("FunctionName") != {"Ref": function_id}:
@@ -604,7 +626,7 @@ class IamHarness:
         seen: dict[Need, None] = {}
         for run in self.runs:
             if run.function_id == function_id and run.documents == template:
-                for need in run.needed(self.secret_arns):
+                for need in run.needed(self.secret_arns, self.managed_key_secrets):
                     seen.setdefault(need)
         for need in self.service_needs(function_id):
             seen.setdefault(need)
@@ -753,6 +775,7 @@ def _install_resource_aware_authorization(
     monkeypatch: pytest.MonkeyPatch,
     denied: Callable[[str], None],
     documents: Callable[[], Mapping[str, Mapping[str, Any]] | None],
+    managed_key_secrets: Collection[str] = (),
 ) -> None:
     """Make moto evaluate the IAM action(s) and resource ARN(s) of each non-S3 request (see the module
     docstring), answer a GET/HEAD of a missing S3 key with 403 unless the caller may list the bucket (as
@@ -795,7 +818,9 @@ def _install_resource_aware_authorization(
             original(self, iam_request_cls, resource)
             return
         call = _server_call(self, service)
-        for need in needs(call) or [Need(f"{service}:{call.operation}", resource)]:
+        for need in needs(call, managed_key_secrets=managed_key_secrets) or [
+            Need(f"{service}:{call.operation}", resource)
+        ]:
             request = IAMRequest(
                 account_id=self.current_account,
                 method=self.method,

@@ -7,7 +7,12 @@ What stands in for AWS, and only that:
   our error names exactly as in AWS;
 - the Retry back-off sleeps are recorded instead of slept; tests may hook before/after each Lambda task;
 - S3 → EventBridge → the template's ingest rule pattern → an SQS queue, which the test drains into the
-  ingest handler (moto's EventBridge cannot target a Lambda in-process);
+  ingest handler (moto's EventBridge cannot target a Lambda in-process); likewise ``BatchCompleted`` events
+  through the webhook function's rule pattern;
+- the drop folder's timer queue is a real moto SQS queue that the ingest handler sends its delayed ticks
+  to; SQS's clock is controllable (:meth:`Stack.advance`), so a 60 s ``DelaySeconds`` passes at once and
+  :meth:`Stack.deliver_timers` hands the messages that are due to the ingest handler in batches of up to 10,
+  deleting those it did not report failed, as Lambda's event source mapping does;
 - API Gateway's management API is moto's (it keeps what was posted per connection).
 Every AWS request is processed one at a time (moto's in-process backends are not thread-safe), and a
 test may hold :attr:`Stack.lock` to pause the workflow between two steps of its own.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -79,6 +85,16 @@ class Invocation:
     error_type: str | None = None
 
 
+class SqsClock:
+    """moto's SQS clock (epoch milliseconds): real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset_ms = 0.0
+
+    def __call__(self) -> float:
+        return time.time() * 1000.0 + self.offset_ms
+
+
 @dataclass
 class Stack:
     """Handles on the mocked resources."""
@@ -89,7 +105,11 @@ class Stack:
     state_machine_arn: str
     inbox_queue_url: str
     notices_queue_url: str
+    webhook_queue_url: str
+    timer_queue_url: str
+    sqs_clock: SqsClock
     lock: threading.RLock
+    executes: bool = True  # False: executions are started but never run (they stay RUNNING)
     invocations: list[Invocation] = field(default_factory=list)
     sleeps: list[float] = field(default_factory=list)
     after_invoke: list[Callable[[Invocation], None]] = field(default_factory=list)
@@ -134,6 +154,62 @@ class Stack:
         """``BatchCompleted`` events put on the default bus since the last call."""
         return self._drain(self.notices_queue_url)
 
+    def webhook_events(self) -> list[dict[str, Any]]:
+        """The events the template's webhook rule matched since the last call."""
+        return self._drain(self.webhook_queue_url)
+
+    def ingest(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run the ingest handler on each EventBridge event, as the rule's target would."""
+        handler = _function_handler("ingest.app")
+        return [handler(event, lambda_context("IngestFunction")) for event in events]
+
+    def ingest_inbox(self) -> list[dict[str, Any]]:
+        """Ingest every queued inbox event (see :meth:`inbox_events`); the handler's answers."""
+        return self.ingest(self.inbox_events())
+
+    def advance(self, seconds: float) -> None:
+        """Move SQS's clock forward: delayed messages become due, invisible ones visible again."""
+        self.sqs_clock.offset_ms += seconds * 1000.0
+
+    def pending_timers(self) -> list[tuple[str, int]]:
+        """The timer queue's messages not deleted yet: (body, DelaySeconds), oldest first."""
+        from moto.sqs.models import sqs_backends
+
+        queue = sqs_backends[ACCOUNT][REGION].get_queue(self.timer_queue_url.rsplit("/", 1)[-1])
+        return [
+            (m.body, int((m.delayed_until - (m.sent_timestamp or 0)) / 1000)) for m in list(queue._messages)
+        ]
+
+    def deliver_timers(self) -> list[dict[str, Any]]:
+        """Hand every due timer message to the ingest handler, at most 10 per invocation, deleting the ones
+        it did not report failed (those come back after the queue's visibility timeout, as in SQS); the
+        outcomes of the ticks handled."""
+        handler = _function_handler("ingest.app")
+        outcomes: list[dict[str, Any]] = []
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.timer_queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.timer_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                return outcomes
+            event = {"Records": [sqs_record(m, queue_arn) for m in messages]}
+            answer = handler(event, lambda_context("IngestFunction"))
+            failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    self.sqs.delete_message(
+                        QueueUrl=self.timer_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+            outcomes.extend(answer["outcomes"])
+
+    def quiet_period_passes(self, seconds: float | None = None) -> list[dict[str, Any]]:
+        """Let ``seconds`` (default: the deployed quiet period) pass, then deliver the due timers."""
+        self.advance(float(os.environ["RECEIPTFLOW_INBOX_QUIET_SECONDS"]) if seconds is None else seconds)
+        return self.deliver_timers()
+
     def executions(self) -> list[dict[str, Any]]:
         """Every execution of the batch state machine."""
         executions: list[dict[str, Any]] = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)[
@@ -154,6 +230,8 @@ class Stack:
 
     def settle(self, timeout: float = 60.0) -> None:
         """Wait (bounded) until no execution is RUNNING, so no workflow thread outlives the test's moto."""
+        if not self.executes:
+            return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if all(e["status"] != "RUNNING" for e in self.executions()):
@@ -186,6 +264,32 @@ class Stack:
             message, index = decoder.raw_decode(data, index)
             messages.append(message)
         return messages
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """One received SQS message as a Lambda SQS event record."""
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", "0"),
+            "SenderId": attributes.get("SenderId", ACCOUNT),
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
+        },
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def _function_handler(module_name: str) -> Callable[[dict[str, Any], Any], Any]:
+    handler: Callable[[dict[str, Any], Any], Any] = importlib.import_module(module_name).handler
+    return handler
 
 
 def _patch_lambda(
@@ -264,20 +368,35 @@ def _is_lambda_invoke(request: Any) -> bool:
     return url.startswith("https://lambda.") and url.endswith("/invocations")
 
 
-def _queue(name: str) -> tuple[str, str]:
+def _queue(name: str, attributes: dict[str, str] | None = None) -> tuple[str, str]:
     sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    attrs: Any = attributes or {}
+    url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
 
 
-def _ingest_rule_pattern(bucket: str) -> dict[str, Any]:
-    """The template's ingest rule pattern with the bucket reference resolved."""
+def rule_pattern(function_id: str, event_name: str, references: dict[str, str]) -> dict[str, Any]:
+    """The event pattern of one of the template's EventBridge rules, ``Ref``s replaced by ``references``."""
     template = load_template(TEMPLATE_PATH)
-    event = template["Resources"]["IngestFunction"]["Properties"]["Events"]["InboxObjectCreated"]
-    pattern: dict[str, Any] = json.loads(json.dumps(event["Properties"]["Pattern"]))
-    pattern["detail"]["bucket"]["name"] = [bucket]
+    event = template["Resources"][function_id]["Properties"]["Events"][event_name]
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"}:
+                return references[value["Ref"]]
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return value
+
+    pattern: dict[str, Any] = resolve(event["Properties"]["Pattern"])
     return pattern
+
+
+def template_default(parameter: str) -> str:
+    """A template parameter's default value."""
+    return str(load_template(TEMPLATE_PATH)["Parameters"][parameter]["Default"])
 
 
 def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, values: dict[str, str]) -> None:
@@ -312,11 +431,16 @@ def serverless_stack(
     max_concurrency: int = 4,
     extra_env: dict[str, str] | None = None,
     concurrent_lambdas: bool = False,
+    execute: bool = True,
 ) -> Iterator[Stack]:
-    """Everything the batch workflow touches, under moto, wired like template.yaml. With
-    ``concurrent_lambdas`` the handlers of concurrent Map iterations run at the same time, as Lambda runs
-    them (each AWS call they make is still processed alone); by default one Lambda runs at a time."""
+    """Everything the batch workflow touches, under moto, wired like template.yaml (the drop folder's quiet
+    period is the template's default unless ``extra_env`` says otherwise). With ``concurrent_lambdas`` the
+    handlers of concurrent Map iterations run at the same time, as Lambda runs them (each AWS call they
+    make is still processed alone); by default one Lambda runs at a time. With ``execute`` False the
+    state machine does not run: executions are started (and can be stopped) but stay ``RUNNING``."""
     _environment(monkeypatch, tmp_path, {})
+    sqs_clock = SqsClock()
+    monkeypatch.setattr("moto.sqs.models.unix_time_millis", sqs_clock)
     invocations: list[Invocation] = []
     sleeps: list[float] = []
     hooks: list[Callable[[Invocation], None]] = []
@@ -327,7 +451,10 @@ def serverless_stack(
     lock = _serialise(monkeypatch, concurrent_lambdas=concurrent_lambdas)
     _reset_caches()
     try:
-        with mock_aws(config=MOTO_CONFIG):
+        config: Any = (
+            MOTO_CONFIG if execute else {**MOTO_CONFIG, "stepfunctions": {"execute_state_machine": False}}
+        )
+        with mock_aws(config=config):
             tables = create_tables_from_template(boto3.client("dynamodb", region_name=REGION))
             bucket = create_buckets_from_template(boto3.client("s3", region_name=REGION))["ReceiptsBucket"]
             boto3.client("s3", region_name=REGION).put_bucket_notification_configuration(
@@ -335,11 +462,20 @@ def serverless_stack(
             )
             events = boto3.client("events", region_name=REGION)
             inbox_url, inbox_arn = _queue("inbox-events")
-            events.put_rule(Name="ingest", EventPattern=json.dumps(_ingest_rule_pattern(bucket)))
+            inbox_pattern = rule_pattern("IngestFunction", "InboxObjectCreated", {"ReceiptsBucket": bucket})
+            events.put_rule(Name="ingest", EventPattern=json.dumps(inbox_pattern))
             events.put_targets(Rule="ingest", Targets=[{"Id": "queue", "Arn": inbox_arn}])
             notices_url, notices_arn = _queue("batch-completed")
             events.put_rule(Name="completed", EventPattern=json.dumps({"source": ["receiptflow"]}))
             events.put_targets(Rule="completed", Targets=[{"Id": "queue", "Arn": notices_arn}])
+            webhook_url, webhook_arn = _queue("webhooks")
+            webhook_pattern = rule_pattern("WebhookFunction", "BatchCompleted", {})
+            events.put_rule(Name="webhooks", EventPattern=json.dumps(webhook_pattern))
+            events.put_targets(Rule="webhooks", Targets=[{"Id": "queue", "Arn": webhook_arn}])
+            timer_props = load_template(TEMPLATE_PATH)["Resources"]["InboxTimerQueue"]["Properties"]
+            timer_url, _ = _queue(
+                "inbox-timers", {"VisibilityTimeout": str(timer_props["VisibilityTimeout"])}
+            )
 
             substitutions = {logical_id + "Arn": function_arn(logical_id) for logical_id in HANDLERS}
             substitutions["MaxConcurrency"] = str(max_concurrency)
@@ -363,6 +499,8 @@ def serverless_stack(
                     "RECEIPTFLOW_RETRY_ATTEMPTS": "1",
                     "RECEIPTFLOW_JWT_ISSUER": JWT_ISSUER,
                     "RECEIPTFLOW_JWT_AUDIENCE": JWT_AUDIENCE,
+                    "RECEIPTFLOW_INBOX_TIMER_QUEUE_URL": timer_url,
+                    "RECEIPTFLOW_INBOX_QUIET_SECONDS": template_default("QuietSeconds"),
                     **(extra_env or {}),
                 },
             )
@@ -374,7 +512,11 @@ def serverless_stack(
                 state_machine_arn=state_machine_arn,
                 inbox_queue_url=inbox_url,
                 notices_queue_url=notices_url,
+                webhook_queue_url=webhook_url,
+                timer_queue_url=timer_url,
+                sqs_clock=sqs_clock,
                 lock=lock,
+                executes=execute,
                 invocations=invocations,
                 sleeps=sleeps,
                 after_invoke=hooks,

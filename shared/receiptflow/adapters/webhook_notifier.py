@@ -42,6 +42,14 @@ class Delivery:
     status: int | None  # the last HTTP status, None when the receiver was never reached
     error: str = ""
 
+    @property
+    def retryable(self) -> bool:
+        """True when it failed for a reason a later attempt may cure: the receiver was not reached, or
+        answered 408/425/429/5xx (a refusal, or nothing to deliver, is final)."""
+        if self.delivered or self.attempts == 0:
+            return False
+        return self.status is None or self.status in _RETRY_STATUSES
+
 
 class WebhookNotifier:
     """Signs and POSTs ``batch.completed`` to ``batch.options.webhook_url`` (batches without one: nothing).
@@ -154,8 +162,18 @@ def completion_id(batch: Batch) -> str:
 def deliver_completed_event(
     detail: Mapping[str, Any], store: BatchStore, notifier: WebhookNotifier
 ) -> Delivery:
-    """AWS: deliver the webhook of the batch a ``BatchCompleted`` EventBridge event (its ``detail``) names."""
+    """AWS: deliver the webhook of the batch a ``BatchCompleted`` EventBridge event (its ``detail``) names.
+    A batch that is no longer final (retry-failed started it again before this ran) sends nothing now: it
+    announces its next completion itself."""
     batch = store.get_batch(str(detail["tenant_id"]), str(detail["batch_id"]))
+    if not batch.status.terminal:
+        return Delivery(
+            completion_id(batch),
+            delivered=False,
+            attempts=0,
+            status=None,
+            error=f"the batch is {batch.status}",
+        )
     return notifier.deliver(batch)
 
 

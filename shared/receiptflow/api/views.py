@@ -10,11 +10,13 @@ from typing import Any
 
 from receiptflow.api.schemas import BatchView
 from receiptflow.batches.events import pace
-from receiptflow.errors import InvalidRequestError
+from receiptflow.errors import InvalidRequestError, LimitExceededError
 from receiptflow.models import MONEY_FIELDS, SUMMARY_FIELDS, Batch, BatchItem, utcnow
 
 _DATE_FIELDS = {"date"}
 _TIME_FIELDS = {"time"}
+MAX_CORRECTION_CHARS = 500  # a corrected value, as sent (an address is the longest field)
+MAX_MONEY_DIGITS = 15  # digits of a corrected amount: up to 10**13 with two decimals
 
 
 def batch_view(batch: Batch, now: dt.datetime | None = None) -> BatchView:
@@ -53,14 +55,27 @@ def validate_correction(patch: Mapping[str, Any]) -> dict[str, str | None]:
             continue
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise InvalidRequestError(f"{name!r} takes a string value")
-        clean[name] = _normalise(name, str(value).strip())
+        text = value if isinstance(value, str) else _number_text(name, value)
+        if len(text) > MAX_CORRECTION_CHARS:
+            raise LimitExceededError(
+                f"{name!r}: {len(text):,} characters; a corrected value has at most {MAX_CORRECTION_CHARS}"
+            )
+        clean[name] = _normalise(name, text.strip())
     return clean
+
+
+def _number_text(name: str, value: int | float) -> str:
+    """A JSON number as text, refusing one too large to be printed (an int of thousands of digits)."""
+    try:
+        return str(value)
+    except ValueError as e:  # int past sys.get_int_max_str_digits()
+        raise LimitExceededError(f"{name!r}: the number is too large") from e
 
 
 def _normalise(name: str, value: str) -> str:
     try:
         if name in MONEY_FIELDS:
-            return str(Decimal(value.replace(",", "")))
+            return _money(name, Decimal(value.replace(",", "")))
         if name in _DATE_FIELDS:
             return dt.date.fromisoformat(value).isoformat()
         if name in _TIME_FIELDS:
@@ -68,6 +83,18 @@ def _normalise(name: str, value: str) -> str:
     except (InvalidOperation, ValueError) as e:
         raise InvalidRequestError(f"{name!r}: {value!r} is not a valid value") from e
     return " ".join(value.split())
+
+
+def _money(name: str, amount: Decimal) -> str:
+    """A corrected amount: finite, at most ``MAX_MONEY_DIGITS`` digits and two decimals of precision."""
+    if not amount.is_finite():
+        raise InvalidRequestError(f"{name!r}: {amount} is not an amount")
+    exponent = int(amount.as_tuple().exponent)
+    if amount.adjusted() >= MAX_MONEY_DIGITS - 2 or exponent < -MAX_MONEY_DIGITS:
+        raise LimitExceededError(
+            f"{name!r}: {amount:.3e} is out of range; an amount has at most {MAX_MONEY_DIGITS} digits"
+        )
+    return str(amount)
 
 
 def merge_correction(current: Mapping[str, Any] | None, patch: Mapping[str, str | None]) -> dict[str, Any]:

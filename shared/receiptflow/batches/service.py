@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import PurePath
 
 from receiptflow import blob_keys, errors
@@ -62,11 +63,32 @@ logger = logging.getLogger(__name__)
 ScannerFactory = Callable[[str | None], Scanner]
 
 
+_NOT_PROCESSED = ScanError(
+    code="not_processed", message="the run ended before this item was scanned", retryable=True
+)
+
+
+class RunEnd(StrEnum):
+    """How a run's execution ended outside Finalize (Step Functions' execution statuses)."""
+
+    ABORTED = "ABORTED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+
+
 class NullNotifier:
     """A notifier that tells no one (local mode)."""
 
     def batch_completed(self, batch: Batch, summary_key: str | None) -> None:
         """Do nothing."""
+
+
+# The runtime stopping the scan function at one of its own limits (the deadline in ``receiptflow.deadline``
+# normally stops an item first, but one PDFium call under way cannot be cut): the item hit a limit.
+LAMBDA_LIMIT_ERRORS: dict[str, type[ReceiptflowError]] = {
+    "Sandbox.Timedout": errors.ItemTimeoutError,
+    "Runtime.OutOfMemory": errors.ResourceLimitError,
+}
 
 
 def scan_error_from_step(step: StepError) -> ScanError:
@@ -80,7 +102,7 @@ def scan_error_from_step(step: StepError) -> ScanError:
             message = str(cause.get("errorMessage", step.cause))
     except ValueError:
         pass
-    error_class = getattr(errors, step.error, None)
+    error_class = LAMBDA_LIMIT_ERRORS.get(step.error) or getattr(errors, step.error, None)
     if isinstance(error_class, type) and issubclass(error_class, ReceiptflowError):
         return ScanError(
             code=error_class.code, message=message or error_class.code, retryable=error_class.retryable
@@ -187,19 +209,28 @@ class BatchService:
     def cancel(self, batch: Batch) -> Batch:
         """Cancel (see the module docstring). ``ConflictError`` when the batch already finished; cancelling
         a batch that is already ``cancelling`` changes nothing."""
-        batch = self.store.get_batch(batch.tenant_id, batch.batch_id)
-        if batch.status is CANCELLING:
-            return self.get(batch.tenant_id, batch.batch_id)
-        if batch.status in TERMINAL:
-            raise ConflictError(f"the batch already finished ({batch.status})")
-        cancelling = move(self.store, batch.batch_id, Step.CANCEL, CANCELLING)
-        self.dispatcher.stop(batch.batch_id, cancelling.execution_arn)
-        self.store.cancel_pending(batch.batch_id)
-        current = self.store.get_batch(batch.tenant_id, batch.batch_id)
-        self._events.emit(progress_event(current, self._clock()))
-        if current.counts.done >= current.counts.total:
-            return self._settle(current)
-        return current
+        return self._cancel(batch, stop=True)
+
+    def run_ended(
+        self, tenant_id: str, batch_id: str, execution_id: str, end: RunEnd, cause: str = ""
+    ) -> Batch:
+        """A run's execution ended without Finalize closing the batch: stopped outside the API (``ABORTED``:
+        the same as a cancel, minus stopping what already stopped), or ``FAILED`` / ``TIMED_OUT`` (a typed
+        end: the items left become retryable ``not_processed`` errors saying why, the batch reaches its
+        final status with its one ``complete`` event and completion notice). Only the batch's current run
+        counts: an older run's end, a child execution's or a repeat changes nothing. Returns the batch."""
+        batch = self.store.get_batch(tenant_id, batch_id)
+        if batch.execution_arn != execution_id or batch.status in TERMINAL:
+            return batch
+        if end is RunEnd.ABORTED:
+            return self._cancel(batch, stop=False)
+        what = "timed out" if end is RunEnd.TIMED_OUT else "failed"
+        lost = ScanError(
+            code="not_processed",
+            message=f"the batch's execution {what} before this item was scanned ({cause})".replace(" ()", ""),
+            retryable=True,
+        )
+        return self._finish(tenant_id, batch_id, lost=lost)[0]
 
     def retry_failed(self, batch: Batch) -> Batch:
         """Scan the failed and cancelled items of a finished batch again, in a new run. ``ConflictError``
@@ -306,6 +337,27 @@ class BatchService:
         )
 
     # --- internals ---------------------------------------------------------------------------------
+    def _cancel(self, batch: Batch, *, stop: bool) -> Batch:
+        """→ cancelling (a cancel racing another lands on the same ``cancelling``), stop the dispatcher
+        when ``stop``, cancel the pending items, and settle at once when nothing is in flight."""
+        batch = self.store.get_batch(batch.tenant_id, batch.batch_id)
+        if batch.status is CANCELLING:
+            return self.get(batch.tenant_id, batch.batch_id)
+        if batch.status in TERMINAL:
+            raise ConflictError(f"the batch already finished ({batch.status})")
+        try:
+            cancelling = move(self.store, batch.batch_id, Step.CANCEL, CANCELLING)
+        except ConflictError:  # it moved meanwhile: another cancel won (fine), or it finished (not)
+            return self._cancel(self.store.get_batch(batch.tenant_id, batch.batch_id), stop=stop)
+        if stop:
+            self.dispatcher.stop(batch.batch_id, cancelling.execution_arn)
+        self.store.cancel_pending(batch.batch_id)
+        current = self.store.get_batch(batch.tenant_id, batch.batch_id)
+        self._events.emit(progress_event(current, self._clock()))
+        if current.counts.done >= current.counts.total:
+            return self._settle(current)
+        return current
+
     def _dispatch(self, batch: Batch, run_name: str) -> Batch:
         """Hand the batch's pending items to the dispatcher as one run and remember its execution id. If the
         dispatcher fails, the batch is closed (its items become retryable ``not_processed`` errors, so
@@ -399,16 +451,17 @@ class BatchService:
         return self._settle(self.store.get_batch(batch.tenant_id, batch.batch_id))
 
     def _finish(
-        self, tenant_id: str, batch_id: str, *, announce: bool = True
+        self, tenant_id: str, batch_id: str, *, announce: bool = True, lost: ScanError | None = None
     ) -> tuple[Batch, str | None, str | None]:
-        """Settle or finalize; ``announce`` False skips the exports and the completion notice."""
+        """Settle or finalize; ``announce`` False skips the exports and the completion notice; ``lost`` is
+        the error items still unfinished get (default: the run ended before them)."""
         batch = self.store.get_batch(tenant_id, batch_id)
         if batch.status is CANCELLING:
             self.store.cancel_unfinished(batch_id)  # the run is over: nothing is in flight any more
             return self._settle(self.store.get_batch(tenant_id, batch_id)), None, None
         if batch.status is not RUNNING:
             return batch, None, None
-        self._close_leftovers(batch)
+        self._close_leftovers(batch, lost or _NOT_PROCESSED)
         batch = self.store.get_batch(tenant_id, batch_id)
         status, finished_at = final_status(batch), self._clock()
         closing = batch.model_copy(update={"status": status, "finished_at": finished_at})
@@ -422,12 +475,9 @@ class BatchService:
             self.notifier.batch_completed(batch, summary_key)
         return batch, summary_key, csv_key
 
-    def _close_leftovers(self, batch: Batch) -> None:
+    def _close_leftovers(self, batch: Batch, lost: ScanError) -> None:
         """Items still pending or running when a run ended (a worker or a child execution died without a
-        word) become retryable typed errors, so no item is silently dropped."""
-        lost = ScanError(
-            code="not_processed", message="the run ended before this item was scanned", retryable=True
-        )
+        word) become ``lost``, a retryable typed error, so no item is silently dropped."""
         for status in (ItemStatus.PENDING, ItemStatus.RUNNING):
             for item in list(iter_items(self.store, batch.batch_id, status)):
                 result = ScanResult(

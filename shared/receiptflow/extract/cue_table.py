@@ -599,14 +599,67 @@ def _matches(text: str) -> Iterator[Cue]:
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# OCR slips in a cue word: a digit for a letter ("2U ZAHLEN", "5UMME", "8ARGELD") in a word that also
+# has letters, or one letter for another in a word of five letters or more ("SUMNE", "ZAHLEM")
+_MIXED = re.compile(r"(?<![^\W_])(?=[^\W_]*[^\W\d_])(?=[^\W_]*\d)[^\W_]+(?![^\W_])")
+_DIGIT_LETTER = str.maketrans("01258", "OIZSB")
+_WORD = re.compile(r"(?<![^\W\d_])[^\W\d_]{5,}(?![^\W\d_])")
+_FUZZY_MIN = 5
+
+
+@lru_cache(maxsize=1)
+def _near_words() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """The cue table's literal words of five letters or more, and each one-letter-blanked form of
+    them ("SU?ME") with the words it comes from."""
+    words = {w for w in _index().by_literal if len(w) >= _FUZZY_MIN and w.isalpha()}
+    near: dict[str, set[str]] = {}
+    for w in words:
+        for i in range(len(w)):
+            near.setdefault(w[:i] + "?" + w[i + 1 :], set()).add(w)
+    return frozenset(words), {k: frozenset(v) for k, v in near.items()}
+
+
+def _mend_word(m: re.Match[str]) -> str:
+    return _mended(m.group(0))
+
+
+@lru_cache(maxsize=16384)
+def _mended(word: str) -> str:
+    words, near = _near_words()
+    if word in words:
+        return word
+    found = {w for i in range(len(word)) for w in near.get(word[:i] + "?" + word[i + 1 :], ())}
+    return next(iter(found)) if len(found) == 1 else word
+
+
+@lru_cache(maxsize=1)
+def _cue_words() -> frozenset[str]:
+    """Every run of letters written in a cue of the table (folded)."""
+    return frozenset(w for cue in rows() for w in _RUN.findall(fold(cue.text.strip("*"))))
+
+
+def _mend_mixed(m: re.Match[str]) -> str:
+    word = m.group(0).translate(_DIGIT_LETTER)
+    return word if word in _cue_words() else m.group(0)
+
+
+def mend_ocr(folded: str) -> str:
+    """``folded`` text with the OCR slips in cue words above repaired (``2U ZAHLEN`` → ``ZU ZAHLEN``,
+    ``SUMNE`` → ``SUMME``); other words (codes such as ``P0S001``) unchanged."""
+    return _WORD.sub(_mend_word, _MIXED.sub(_mend_mixed, folded))
 
 
 def _forms(text: str) -> tuple[str, ...]:
-    """Text as cues are matched: ``fold``-ed, and also with words glued in camel case split apart
-    (``CashChange``; but ``MwSt`` is one word, so both forms count)."""
+    """Text as cues are matched: ``fold``-ed, with words glued in camel case split apart
+    (``CashChange``; but ``MwSt`` is one word, so both forms count), and with OCR slips in cue
+    words mended (``mend_ocr``)."""
     folded = fold(text)
     split = _CAMEL.sub(" ", text)
-    return (folded,) if split == text else (folded, fold(split))
+    forms = [folded] if split == text else [folded, fold(split)]
+    mended = mend_ocr(forms[-1])
+    if mended not in forms:
+        forms.append(mended)
+    return tuple(forms)
 
 
 @lru_cache(maxsize=8192)

@@ -309,6 +309,23 @@ _LOST_FIRST = re.compile(r"(?<![\w\-/.])([0-3]\d)([01]\d)([\-/.])(\d{2}|(?:19|20
 _SPACED = re.compile(r"(?<!\d)(\d{1,2}) (\d{1,2}) ((?:19|20)\d{2})(?![\w\-/])")
 
 
+# ... or noise around them: spaces ("11/02 /2017"), two different ones ("11,02/2017", "11/02.2017",
+# "11:02:2017"); with a four-digit year only
+_NOISY = re.compile(
+    r"(?<![\w\-/.,:])(\d{1,2}) ?([/\-.,:]) ?(\d{1,2}) ?([/\-.,:]) ?((?:19|20)\d{2})(?![\w\-/:])"
+)
+# ... and, next to a DATE label or a time, the second one lost ("11/0217 18:04") or a letter for the
+# year's last digit ("07-03-201σ", "2O1b")
+_LOST_SECOND = re.compile(r"(?<![\w\-/.])(\d{1,2})([/\-.])([01]\d)(\d{2})(?![\w\-/.:,])")
+_YEAR_GLYPH = re.compile(r"(?<![\w\-/.])(\d{1,2})([/\-.])(\d{1,2})\2((?:19|20)\d)([bGσбgqZzA])(?![\w\-/])")
+_GLYPH_DIGIT = str.maketrans("bGσбgqZzA", "666699224")
+
+
+def _noisy(m: re.Match[str]) -> str:
+    seps = [c for c in (m.group(2), m.group(4)) if c in "/-."] or ["/"]
+    return f"{m.group(1)}{seps[0]}{m.group(3)}{seps[0]}{m.group(5)}"
+
+
 def find_dates_lenient(
     text: str, *, month_first: bool = False, era: str | None = None, today: dt.date | None = None
 ) -> list[DateMatch]:
@@ -326,7 +343,14 @@ def find_dates_lenient(
     mended = _SLIPPED_SECOND.sub(mend_second, _SLIPPED_SEPARATORS.sub(mend, text))
     if mended == text:
         mended = _LOST_FIRST.sub(r"\1\3\2\3\4", text)
-    if mended == text and ("date" in cue_table.roles(text) or find_times(text)):
+    if mended == text:
+        mended = _NOISY.sub(_noisy, text)
+    labelled = "date" in cue_table.roles(text) or bool(find_times(text))
+    if mended == text and labelled:
+        mended = _YEAR_GLYPH.sub(lambda m: m.group(0)[:-1] + m.group(5).translate(_GLYPH_DIGIT), text)
+    if mended == text and labelled:
+        mended = _LOST_SECOND.sub(r"\1\2\3\2\4", text)
+    if mended == text and labelled:
         # with a space before it, as the date may be glued to its label ("Date5")
         mended = _SPACED.sub(r" \1/\2/\3", text)
     return [

@@ -35,10 +35,11 @@ _DAY_FIRST_CURRENCY = re.compile(
     r"SAR|SGD|AUD|NZD|HKD|BRL|IDR|VND|MXN|ZAR)(?![a-z])|руб|грн|(?<![^\W\d_])лв"
 )
 _CANADA = re.compile(r"\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b|\bCAD\b|C\$|\b(?:HST|PST|QST)\b|\bCANADA\b")
-# North American numbering plan: (610) 286-5980, 408-248-9440, +1 281 251 7033 (area and exchange
-# codes never start with 0 or 1, which rules out most other countries' formats)
+# North American numbering plan: (610) 286-5980, 408-248-9440, +1 281 251 7033, 184) 513-9420 with
+# the bracket lost (area and exchange codes never start with 0 or 1, which rules out most other
+# countries' formats)
 _NANP_PHONE = re.compile(
-    r"(?<![\d+])(?:\+?1[\s.\-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[\s.\-]?[2-9]\d{2}[\s.\-]\d{4}(?!\d)"
+    r"(?<![\d+])(?:\+?1[\s.\-]?)?(?:\(?[2-9]\d{2}\)|[2-9]\d{2})[\s.\-]?[2-9]\d{2}[\s.\-]\d{4}(?!\d)"
 )
 _INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])\+(?!1\b|1[\s\-(.])(?:[2-9]\d{0,2})[\s\-(.]?\d")
 # (without ID: "MEMBER ID 12345" is no address in Idaho)
@@ -54,6 +55,17 @@ _STATE_ZIP_RE = re.compile(
     r"|(?i:CALIFORNIA|NEW\s?YORK|NEW\s?JERSEY|TEXAS|FLORIDA|ILLINOIS|PENNSYLVANIA|MASSACHUSETTS|VIRGINIA)"
     r",?\s?\d{5}(?!\d)|\bU\.?S\.?A\b|UNITED STATES"
 )
+# a US town and state ending a line without its ZIP ("Springville, UT", "BORDENTOWN,NJ")
+_STATE_LINE = re.compile(rf"[^\W\d_]{{3,}},\s?(?:{_US_STATES})\.?\s*$")
+# an Australian state and postcode ("LEICHHARDT NSW 2040", "Casula, NSW 2170"): day-first, and the "$"
+# beside it is the Australian dollar
+# ... or an Australian Business Number ("ABN: 12 097 860 887")
+_AU_STATE_POSTCODE = re.compile(
+    r"(?<![A-Za-z])(?:NSW|VIC|QLD|TAS|ACT|SA|WA|NT)[.,]?\s?\d{4}(?![\w\-])"
+    r"|(?<![A-Za-z])ABN(?:\s?NO)?[.:]?\s?\d{2}\s?\d{3}\s?\d{3}\s?\d{3}(?!\d)",
+    re.I,
+)
+_US_DOLLAR = re.compile(r"US\$|(?<![A-Za-z])USD(?![a-z])")
 _STREET_END = re.compile(
     r"\b(ST|STREET|AVE|AVENUE|RD|ROAD|BLVD|DR|DRIVE|LN|LANE|WAY|HWY|HIGHWAY|PKWY|CT|PL|SUITE|STE|FWY)\.?$",
     re.I,
@@ -84,6 +96,8 @@ _DAY_FIRST_WORDS = re.compile(
     r"MALAYSIA|SINGAPORE|DUBAI|INDIA|AUSTRALIA|LONDON|DEUTSCHLAND|FRANCE|ESPA[ÑN]A|ITALIA)(?![a-z])"
     r"|(?i:SDN\.?\s?BHD)"
 )
+# a US guest check's guest count ("GST 2", "GST: 12") is no Goods and Services Tax
+_GUEST_COUNT = re.compile(r"(?<![^\W\d_])GST\s?:?\s?\d{1,2}(?![\d.,%])", re.I)
 _MONTH_FIRST_WORDS = re.compile(r"\bSALES\s?TAX\b|\bTAX\s?EXEMPT\b|\bZIP\b", re.I)
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -172,9 +186,14 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
     if "phone" not in votes:
         _vote(votes, "phone", -_PHONE / 2, bool(_INTERNATIONAL_PHONE.search(joined)))
     _vote(votes, "state_zip", _STATE_ZIP, bool(_STATE_ZIP_RE.search(joined)))
-    _vote(votes, "postcode", -_POSTCODE, "state_zip" not in votes and _postcode_town(texts))
+    if "state_zip" not in votes:
+        _vote(votes, "state_zip", _STATE_ZIP / 2, any(_STATE_LINE.search(t) for t in texts))
+    au = bool(_AU_STATE_POSTCODE.search(joined))
+    if au and votes.get("currency", 0.0) > 0 and not _US_DOLLAR.search(joined):
+        del votes["currency"]  # the Australian dollar
+    _vote(votes, "postcode", -_POSTCODE, "state_zip" not in votes and (au or _postcode_town(texts)))
     words = (
-        bool(_DAY_FIRST_WORDS.search(joined)) or _day_first_language(texts),
+        bool(_DAY_FIRST_WORDS.search(_GUEST_COUNT.sub(" ", joined))) or _day_first_language(texts),
         bool(_MONTH_FIRST_WORDS.search(joined)),
     )
     if words[0] != words[1]:
@@ -208,6 +227,16 @@ _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
     (_THAI, "THB"),
     (re.compile(r"(?<![^\W\d_])(?:PTU|PARAGON\s+FISKALNY|NIP)(?![^\W\d_])", re.I), "PLN"),
     (re.compile(r"(?<![^\W\d_])(?:CELKEM|ÚČTENKA|UCTENKA|DĚKUJEME)(?![^\W\d_])", re.I), "CZK"),
+    # the euro area: German, Dutch, Italian, Spanish, Portuguese, French tax and company words (a Swiss
+    # receipt with MwSt prints CHF, which is then read)
+    (
+        re.compile(
+            r"(?<![^\W\d_])(?:MWST|UST|KASSENBON|GMBH|BTW|P\.?\s?IVA|C\.?I\.?F|NIF|TVA|TTC|SIRET|"
+            r"SCONTRINO|FATURA|FACTURA\s+SIMPLIFICADA)(?![^\W\d_])",
+            re.I,
+        ),
+        "EUR",
+    ),
 )
 
 

@@ -187,9 +187,10 @@ class _Context:
 
     def _paid_less_change(self) -> Decimal | None:
         paid, change = self.roles.get("paid"), self.roles.get("change")
-        if paid is None or change is None or change.amount.value <= 0:
+        # change printed as a negative amount ("Rückgeld -15,77") is still change given back
+        if paid is None or change is None or change.amount.value == 0:
             return None
-        return paid.amount.value - change.amount.value
+        return paid.amount.value - abs(change.amount.value)
 
     def _column_sums(self) -> list[Decimal]:
         """Sums of the last column of each run of two or more consecutive rows with two or more amounts

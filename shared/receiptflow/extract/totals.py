@@ -105,6 +105,24 @@ def _label_for(row: Row, amount: Amount, prev_end: int) -> tuple[str, float] | N
     return classify(text[prev_end : amount.start])
 
 
+def _column_pairs(row: Row, nxt: Row, convention: Convention) -> list[Labelled]:
+    """Labels side by side over their amounts (``CASH | CHANGE`` over ``$44.00 | $1.05``, as curled
+    photos and some tills print them): each label with the amount in its place on the next row, when
+    every segment of the row is a summary label and the next row holds as many amounts and no words."""
+    labels = [classify(seg.text) for seg in row.segments if seg.text.strip()]
+    if len(labels) < 2 or not all(labels):
+        return []
+    amounts = find_amounts(nxt.text, convention)
+    rest = nxt.text
+    for a in reversed(amounts):
+        rest = rest[: a.start] + rest[a.end :]
+    if len(amounts) != len(labels) or _LETTERS.search(rest):
+        return []
+    return [
+        Labelled(lab[0], lab[1], a, nxt) for lab, a in zip(labels, amounts, strict=True) if lab is not None
+    ]
+
+
 def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> list[Labelled]:
     """Every labelled amount, top to bottom (tax-summary table rows skipped)."""
     out: list[Labelled] = []
@@ -123,6 +141,10 @@ def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> li
             if len(amounts) >= 2:
                 continue
         if not amounts:
+            paired = _column_pairs(row, rows[i + 1], convention) if i + 1 < len(rows) else []
+            if paired:
+                out.extend(paired)
+                continue
             found = classify(text)
             if found is not None and i + 1 < len(rows):
                 nxt = rows[i + 1]
@@ -217,6 +239,9 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
             chosen = top.best
             total = Labelled("total", chosen.strength, chosen.amount, chosen.row)
             by_rules = False
+    settled = _settled_by_cash(cands, total) if roles["discount"] is None else None
+    if settled is not None:
+        total, by_rules = settled, False
     value = total.amount.value if total is not None else None
     paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
     return Totals(
@@ -242,6 +267,27 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
         total_by_rules=by_rules,
         candidates=tuple(cands),
     )
+
+
+# cash − change is the total wherever it is printed; a chosen total further from it than rounding
+# can explain (a VAT table's gross, a points balance, ``Gesamt Brutto`` of another column) yields.
+# Not with a discount on the receipt: the SROIE labels give the amount before a coupon (Domino's:
+# ``Sub-Total 25.60``, ``Coupon Discount 21.70``, cash 5.00 − change 1.10 = 3.90 is labelled 25.60).
+_ROUNDING_GAP = Decimal("0.10")
+_ARITHMETIC = ("cue_total", "chain", "row_sum", "items_sum", "col_sum", "adds_up", "repeat")
+
+
+def _settled_by_cash(cands: Sequence[Candidate], total: Labelled | None) -> Labelled | None:
+    """The amount that cash tendered less change gives, when it is printed with evidence of its own
+    (a total cue, items or net + tax adding up to it, printed twice) and the chosen total is not it."""
+    match = [c for c in cands if c.features.get("paid_change") and not c.features.get("cue_paid")]
+    if len(match) != 1 or not any(match[0].features.get(f) for f in _ARITHMETIC):
+        return None
+    chosen = match[0]
+    if total is not None and abs(total.amount.value - chosen.value) <= _ROUNDING_GAP:
+        return None
+    best = chosen.best
+    return Labelled("total", best.strength, best.amount, best.row)
 
 
 def _all_amounts(

@@ -12,7 +12,7 @@ import math
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from PIL import (
     BmpImagePlugin,
@@ -37,7 +37,11 @@ from receiptflow.errors import (
 )
 from receiptflow.intake.encode import encode_page
 from receiptflow.intake.jpeg import missing_image_data
+from receiptflow.intake.limits import out_of_memory
 from receiptflow.settings import Settings
+
+if TYPE_CHECKING:
+    from receiptflow.deadline import Deadline
 
 MB = 1024 * 1024
 # Bytes per pixel of Pillow's decoded image by mode (RGB is stored as 4 bytes a pixel).
@@ -95,7 +99,7 @@ def _decoding(source_type: str) -> Iterator[None]:
     except Image.DecompressionBombError as e:
         raise TooManyPixelsError(f"{source_type} image exceeds the pixel limit: {e}") from e
     except MemoryError as e:  # the worker's memory cap (worker_limits) was reached
-        raise ResourceLimitError(f"decoding the {source_type} image ran out of its memory budget") from e
+        raise out_of_memory(f"decoding the {source_type} image") from e
     except DECODE_ERRORS as e:
         raise CorruptImageError(f"{source_type} image cannot be decoded: {e}") from e
 
@@ -261,8 +265,11 @@ def _reduced(image: Image.Image, target: int) -> Image.Image:
         return image
 
 
-def raster_pages(data: bytes, source_type: str, settings: Settings) -> tuple[PageImage, ...]:
-    """Normalised pages of a raster image: every frame of a multi-page TIFF, the first frame otherwise."""
+def raster_pages(
+    data: bytes, source_type: str, settings: Settings, deadline: Deadline | None = None
+) -> tuple[PageImage, ...]:
+    """Normalised pages of a raster image: every frame of a multi-page TIFF, the first frame otherwise
+    (``ItemTimeoutError`` when ``deadline`` passes before a frame starts)."""
     image = _open(data, source_type)
     with image:
         frames = getattr(image, "n_frames", 1) if source_type == "tiff" else 1
@@ -278,6 +285,8 @@ def raster_pages(data: bytes, source_type: str, settings: Settings) -> tuple[Pag
             return (_pass_through(image, data, source_type),)
         pages = []
         for index in range(frames):
+            if deadline is not None:
+                deadline.check(f"frame {index + 1} of the image was decoded")
             if index:
                 with _decoding(source_type):
                     image.seek(index)

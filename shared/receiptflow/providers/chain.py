@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from receiptflow.deadline import Deadline
 from receiptflow.document import Document
 from receiptflow.errors import (
     CircuitOpenError,
@@ -84,16 +85,22 @@ class ProviderChain:
         self.retry_policy = retry_policy or RetryPolicy.from_settings(settings)
         self.name = "chain:" + ">".join(p.name for p in self.providers)
 
-    def analyze(self, doc: Document) -> ProviderOutput:
-        """The first good answer (or the best weak one); see the module docstring."""
+    def analyze(self, doc: Document, deadline: Deadline | None = None) -> ProviderOutput:
+        """The first good answer (or the best weak one); see the module docstring. With a ``deadline``
+        no provider starts and no retry waits past it: what was tried is reported as usual, and if the
+        time ran out before any provider was tried, ``ItemTimeoutError``."""
         if self.settings.race_after_seconds is not None and len(self.providers) > 1:
-            return self._race(doc, self.settings.race_after_seconds)
+            return self._race(doc, self.settings.race_after_seconds, deadline)
         outcomes: list[_Outcome] = []
         for provider in self.providers:
-            outcome = self._run(provider, doc)
+            if deadline is not None and deadline.expired():
+                break
+            outcome = self._run(provider, doc, deadline)
             outcomes.append(outcome)
             if self._good(outcome) or self._stops(outcome):
                 break
+        if not outcomes and deadline is not None:
+            deadline.check("a provider was asked")
         return self._finish(outcomes, started=[o.provider for o in outcomes])
 
     def stats(self) -> dict[str, Any]:
@@ -105,8 +112,13 @@ class ProviderChain:
         }
 
     # --- one provider ------------------------------------------------------------------------------
-    def _run(self, provider: Provider, doc: Document) -> _Outcome:
+    def _run(self, provider: Provider, doc: Document, deadline: Deadline | None = None) -> _Outcome:
         breaker = self.breakers.get(provider.name)
+        policy = self.retry_policy
+        if deadline is not None:  # retries stop at the item's deadline when it comes first
+            policy = replace(
+                policy, deadline_seconds=min(policy.deadline_seconds, max(deadline.remaining(), 0))
+            )
         calls = 0
 
         def analyze() -> ProviderOutput:
@@ -118,7 +130,7 @@ class ProviderChain:
             return breaker.call(analyze) if breaker is not None else analyze()
 
         try:
-            output, _ = call_with_retry(once, self.retry_policy)
+            output, _ = call_with_retry(once, policy)
         except ProviderError as error:
             error.provider = error.provider or provider.name
             return _Outcome(provider.name, error=error, attempts=calls)
@@ -138,7 +150,7 @@ class ProviderChain:
         return False
 
     # --- race mode ---------------------------------------------------------------------------------
-    def _race(self, doc: Document, race_after: float) -> ProviderOutput:
+    def _race(self, doc: Document, race_after: float, deadline: Deadline | None) -> ProviderOutput:
         pool = ThreadPoolExecutor(max_workers=len(self.providers), thread_name_prefix="provider-race")
         running: dict[Future[_Outcome], int] = {}
         finished: dict[int, _Outcome] = {}
@@ -146,17 +158,25 @@ class ProviderChain:
 
         def start_next() -> None:
             index = len(started)
-            if index < len(self.providers):
+            if index < len(self.providers) and not (deadline is not None and deadline.expired()):
                 started.append(self.providers[index].name)
-                running[pool.submit(self._run, self.providers[index], doc)] = index
+                running[pool.submit(self._run, self.providers[index], doc, deadline)] = index
 
         try:
+            if deadline is not None:
+                deadline.check("a provider was asked")
             start_next()
             while running:
                 more_to_start = len(started) < len(self.providers)
-                done, _ = wait(
-                    running, timeout=race_after if more_to_start else None, return_when=FIRST_COMPLETED
-                )
+                timeout = race_after if more_to_start else None
+                if deadline is not None:
+                    left = max(deadline.remaining(), 0.0)
+                    timeout = left if timeout is None else min(timeout, left)
+                done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+                if not done and deadline is not None and deadline.expired():
+                    if finished:  # what answered so far is reported; the calls still running are left
+                        return self._finish([finished[i] for i in sorted(finished)], started=started)
+                    deadline.check("any provider answered")
                 if not done:
                     start_next()  # the running ones are slow: start the next provider beside them
                     continue

@@ -18,11 +18,14 @@ import hashlib
 import logging
 import time
 
+from receiptflow.deadline import Deadline, current_deadline, earliest
 from receiptflow.document import BlobRef
 from receiptflow.errors import StoreUnavailableError
 from receiptflow.extract import EXTRACTOR_VERSION
+from receiptflow.intake.limits import out_of_memory
 from receiptflow.models import ScanResult, ScanStatus, error_result
 from receiptflow.ports import Provider, ResultCache
+from receiptflow.providers.chain import ProviderChain
 from receiptflow.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -66,12 +69,33 @@ class Scanner:
         blob_ref: BlobRef | None = None,
         use_cache: bool = True,
         source_sha256: str | None = None,
+        deadline: Deadline | None = None,
     ) -> ScanResult:
         """Scan ``data``; raises ``ReceiptflowError`` subclasses for intake and provider failures.
 
         ``use_cache=False`` skips cache reads; a fresh ok result is still stored. ``source_sha256``: the
         SHA-256 of ``data`` when the caller computed it and already asked the cache under
-        :func:`source_cache_key` (a miss): the file is not hashed, nor that key read, again."""
+        :func:`source_cache_key` (a miss): the file is not hashed, nor that key read, again.
+        ``deadline`` (or the current one: ``receiptflow.deadline.deadline_scope``, set by the Lambda
+        handlers) is checked before decoding, between pages and before each provider attempt
+        (``ItemTimeoutError``). A ``MemoryError`` (the worker's memory cap) is a ``ResourceLimitError``
+        naming the cap."""
+        try:
+            return self._process(
+                data, source, blob_ref, use_cache, source_sha256, earliest(deadline, current_deadline())
+            )
+        except MemoryError as e:
+            raise out_of_memory("scanning this file") from e
+
+    def _process(
+        self,
+        data: bytes,
+        source: str,
+        blob_ref: BlobRef | None,
+        use_cache: bool,
+        source_sha256: str | None,
+        deadline: Deadline | None,
+    ) -> ScanResult:
         from receiptflow.extract.checks import check_receipt
         from receiptflow.intake import load_document
 
@@ -84,14 +108,23 @@ class Scanner:
         if stored is not None:
             return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
-        doc = load_document(data, settings=self.settings, blob_ref=blob_ref, source_sha256=source_sha)
+        if deadline is not None:
+            deadline.check("decoding started")
+        doc = load_document(
+            data, settings=self.settings, blob_ref=blob_ref, source_sha256=source_sha, deadline=deadline
+        )
         key = result_cache_key(doc.sha256, name)
         stored = self._cache_get(key) if use_cache else None
         if stored is not None:
             self._cache_put(source_key, stored)
             return served_from_cache(stored, source, source_sha, (time.perf_counter() - start) * 1000)
 
-        out = self.provider.analyze(doc)
+        if deadline is not None:
+            deadline.check("the provider was asked")
+        if isinstance(self.provider, ProviderChain):
+            out = self.provider.analyze(doc, deadline=deadline)
+        else:
+            out = self.provider.analyze(doc)
         receipt = check_receipt(out.receipt)
         result = ScanResult(
             source=source,
@@ -136,12 +169,18 @@ class Scanner:
         blob_ref: BlobRef | None = None,
         use_cache: bool = True,
         source_sha256: str | None = None,
+        deadline: Deadline | None = None,
     ) -> ScanResult:
         """Like :meth:`process`, but never raises for a per-item problem: failures become error rows."""
         start = time.perf_counter()
         try:
             return self.process(
-                data, source, blob_ref=blob_ref, use_cache=use_cache, source_sha256=source_sha256
+                data,
+                source,
+                blob_ref=blob_ref,
+                use_cache=use_cache,
+                source_sha256=source_sha256,
+                deadline=deadline,
             )
         except Exception as e:  # one bad item must not stop the batch
             sha = source_sha256 or sha256_hex(data)

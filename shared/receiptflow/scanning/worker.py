@@ -175,3 +175,17 @@ def scan_task(
     except Exception as e:  # e.g. an unknown or unconfigured provider: an error row per item
         return error_result(e, source, source_sha256 or sha256_hex(data)).model_dump_json()
     return scanner.scan(data, source, use_cache=use_cache, source_sha256=source_sha256).model_dump_json()
+
+
+def process_task(key: str, source: str, provider_name: str, use_cache: bool) -> str:
+    """Read and scan one file in this worker for a caller waiting on it (``POST /v1/scan``): the
+    ``ScanResult`` as JSON, or the typed ``ReceiptflowError`` raised (the pool hands it to the caller; any
+    other exception becomes an ``internal_error`` one, so what crosses back always pickles)."""
+    state = _worker_state()
+    data = read_source(key, source, state.blobs, state.settings.max_file_bytes)
+    try:
+        return _scanner(state, provider_name).process(data, source, use_cache=use_cache).model_dump_json()
+    except ReceiptflowError:
+        raise
+    except Exception as e:  # noqa: BLE001 - only typed errors cross the process boundary
+        raise ReceiptflowError(f"{type(e).__name__}: {e}") from None

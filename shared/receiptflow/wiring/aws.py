@@ -16,13 +16,16 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
+    from receiptflow.adapters.aws.dynamo_folder_ledger import DynamoFolderLedger
     from receiptflow.adapters.aws.s3_blob_store import S3BlobStore
     from receiptflow.adapters.aws.ws_connections import ConnectionStore
     from receiptflow.adapters.aws.ws_publisher import WebSocketPublisher
+    from receiptflow.adapters.webhook_notifier import WebhookNotifier
     from receiptflow.api.services import ApiServices
+    from receiptflow.batches.ingest import DropFolders
     from receiptflow.batches.service import BatchService
     from receiptflow.models import ScanResult
-    from receiptflow.ports import EventPublisher, ResultCache
+    from receiptflow.ports import EventPublisher, FolderTimer, ResultCache
     from receiptflow.scanning.scanner import Scanner
 
 
@@ -118,6 +121,50 @@ def batch_service() -> BatchService:
 
 
 @lru_cache(maxsize=1)
+def folder_ledger() -> DynamoFolderLedger:
+    """The drop folders' tokens, closes and claims in ``settings.table_name``."""
+    from receiptflow.adapters.aws.dynamo_folder_ledger import DynamoFolderLedger
+
+    return DynamoFolderLedger(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def folder_timer() -> FolderTimer | None:
+    """The SQS delay queue carrying the quiet-close timers (None: only ``_READY`` closes a folder)."""
+    from receiptflow.adapters.aws.sqs_timer import SqsFolderTimer
+
+    queue_url = get_settings().inbox_timer_queue_url
+    return SqsFolderTimer(queue_url) if queue_url else None
+
+
+@lru_cache(maxsize=1)
+def drop_folders() -> DropFolders:
+    """THE drop-folder rule over the batch service, S3, the folder ledger and the timer queue."""
+    from receiptflow.batches.ingest import DropFolders
+
+    return DropFolders(
+        service=batch_service(),
+        objects=blob_store(),
+        ledger=folder_ledger(),
+        timer=folder_timer(),
+        quiet_seconds=get_settings().inbox_quiet_seconds,
+        max_open_seconds=get_settings().inbox_max_open_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def webhook_notifier() -> WebhookNotifier:
+    """Signs and POSTs completion webhooks; the secret is read from Secrets Manager or SSM on the first
+    delivery (``settings.webhook_secret_name``; ``settings.webhook_secret`` wins when set)."""
+    from receiptflow.adapters.aws.secrets import webhook_secret
+    from receiptflow.adapters.webhook_notifier import WebhookNotifier
+
+    settings = get_settings()
+    # bounded so a delivery fits the function's timeout: 6 attempts, waits capped at 30 s (docs/webhooks.md)
+    return WebhookNotifier(lambda: webhook_secret(settings), attempts=6, max_backoff_s=30.0)
+
+
+@lru_cache(maxsize=1)
 def api_services() -> ApiServices:
     """What the HTTP API's routes use in AWS (tenant from the JWT authorizer's claims; live events are
     served by the WebSocket API, so the app's own SSE/WebSocket routes answer 501 here)."""
@@ -175,6 +222,10 @@ def reset() -> None:
         socket_poster,
         scanner,
         batch_service,
+        folder_ledger,
+        folder_timer,
+        drop_folders,
+        webhook_notifier,
         api_services,
     ):
         factory.cache_clear()

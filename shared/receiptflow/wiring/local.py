@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import asdict
 from functools import cached_property
@@ -32,12 +33,12 @@ if TYPE_CHECKING:
     from receiptflow.api.services import ApiServices
     from receiptflow.batches.service import BatchService
     from receiptflow.ports import BlobStore, ResultCache
-    from receiptflow.scanning.scanner import Scanner
     from receiptflow.scanning.worker import ScannerBuilder
 
 logger = logging.getLogger(__name__)
 
 RESUME_SCAN_LIMIT = 1000
+SCAN_PREFIX = "scans/"  # blob keys of images handed to a worker by POST /v1/scan
 
 
 def init_local_worker(
@@ -65,7 +66,6 @@ class LocalRoot:
 
         self.settings = resolve_workers(settings).apply(settings)
         self._event_history = event_history
-        self._scan_lock = threading.Lock()
 
     @cached_property
     def db_path(self) -> Path:
@@ -115,6 +115,9 @@ class LocalRoot:
             initializer=init_local_worker,
             initargs=(settings, cache, blobs, local_scanner),
             prepare=ParentPreparer(settings, cache, blobs),
+            memory_limit_mb=settings.worker_memory_limit_mb,
+            resident_budget_mb=settings.worker_memory_budget_mb,
+            item_timeout_s=settings.item_timeout_seconds,
         )
 
     @cached_property
@@ -141,15 +144,25 @@ class LocalRoot:
         return service
 
     def scan(self, data: bytes, source: str) -> ScanResult:
-        """One image scanned now, in this process (``POST /v1/scan``); scans take turns on one engine."""
-        with self._scan_lock:
-            return self._scanner.process(data, source)
+        """One image scanned now (``POST /v1/scan``) by a worker of the pool, never in this process: the
+        same memory and time limits as a batch item apply, and a breach raises its typed error
+        (``resource_limit``) while this process stays up. The bytes reach the worker through the blob
+        store (``scans/<random>``, removed afterwards); typed scan errors are raised as they are."""
+        from receiptflow.ports import PoolTask
+        from receiptflow.scanning.scanner import sha256_hex
+        from receiptflow.scanning.worker import process_task
 
-    @cached_property
-    def _scanner(self) -> Scanner:
-        from receiptflow.wiring.providers import local_scanner
-
-        return local_scanner(self.settings.provider, self.settings, self.cache)
+        key = f"{SCAN_PREFIX}{uuid.uuid4().hex}"
+        self.blobs.put(key, data)
+        try:
+            task = PoolTask(
+                key=sha256_hex(data),
+                fn=process_task,
+                args=(key, source, self.settings.provider, self.cache is not None),
+            )
+            return ScanResult.model_validate_json(self.dispatcher.call(task))
+        finally:
+            self.blobs.delete(key)
 
     def run_to_end(self, batch: Batch, *, interrupt: threading.Event | None = None) -> Batch:
         """Run the batch's unfinished items (a resume) here and wait until the run ends; setting

@@ -151,9 +151,12 @@ def test_a_pdf_that_explodes_while_loading_is_stopped_by_the_worker_cap(tmp_path
     )
     with PeakTreeRss(proc.pid) as rss:
         _, stderr = proc.communicate(timeout=SCAN_TIMEOUT_S)
-    # THEN the worker was stopped at its cap (replaced, the item retried once) and the batch went on
+    # THEN the worker was stopped at its cap (and replaced), the item is a resource_limit row naming the
+    # cap (not worker_crashed), and the batch went on
     assert proc.returncode == 0, stderr
     rows = [ScanResult.model_validate_json(line) for line in out.read_text().splitlines()]
     codes = {Path(r.source).name: r.error.code if r.error else None for r in rows}
-    assert codes == {"forms_bomb.pdf": "worker_crashed", good: None}
+    assert codes == {"forms_bomb.pdf": "resource_limit", good: None}
+    (bomb,) = (r for r in rows if r.error is not None)
+    assert bomb.error is not None and bomb.error.message.startswith(f"memory limit {cap_mb} MiB")
     assert rss.peak_single_bytes / MB < cap_mb + 128

@@ -98,7 +98,7 @@ def start_from_inbox(stack: Stack, connection_id: str) -> tuple[dict[str, Any], 
         outcomes = ingest(events)
         started = [outcome for outcome in outcomes if outcome["result"] == "started"]
         assert len(started) == 1, outcomes
-        assert all(o["result"] == "ignored" for o in outcomes if o is not started[0])
+        assert all(o["result"] == "waiting" for o in outcomes if o is not started[0])  # timers set
         subscribe(connection_id, started[0]["batch_id"])
     return started[0], events
 
@@ -299,3 +299,75 @@ def test_execution_payloads_do_not_grow_with_the_batch() -> None:
     )
     assert large.input_bytes == small.input_bytes < 400
     assert large.output_bytes == small.output_bytes
+
+
+def test_a_folder_without_marker_runs_after_the_quiet_period(
+    stack: Stack, expense_response: dict[str, Any]
+) -> None:
+    # GIVEN two receipts dropped into a folder and no marker (the template's default QuietSeconds)
+    stub_textract(expense_response, responses=2)
+    for name, seed in (("a.jpg", 31), ("b.jpg", 32)):
+        stack.drop(f"inbox/{TENANT}/no-marker/{name}", receipt_jpeg(seed))
+    assert [o["result"] for o in stack.ingest_inbox()] == ["waiting", "waiting"]
+    assert stack.executions() == []
+
+    # WHEN the quiet period passes (SQS's clock) and the timer queue delivers to the ingest function
+    started = [o for o in stack.quiet_period_passes() if o["result"] == "started"]
+
+    # THEN one batch of both files ran through the real state machine and succeeded
+    assert len(started) == 1
+    assert stack.wait(started[0]["execution"])["status"] == "SUCCEEDED"
+    batch = DynamoBatchStore(stack.table).get_batch(TENANT, started[0]["batch_id"])
+    assert batch.status is BatchStatus.SUCCEEDED and batch.counts.succeeded == 2
+
+
+def test_a_batch_with_a_webhook_url_gets_its_signed_post_in_aws(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, expense_response: dict[str, Any]
+) -> None:
+    import boto3
+    from receiptflow.models import Batch, BatchItem, BatchOptions
+    from receiptflow.webhooks import SIGNATURE_HEADER, verify
+
+    from tests.integration.webhooks.receiver import receiver
+
+    serve_jwks(monkeypatch)
+    hook_env = {"RECEIPTFLOW_WEBHOOK_SECRET_NAME": "receiptflow-webhooks"}
+    with (
+        serverless_stack(monkeypatch, tmp_path, provider="textract", extra_env=hook_env) as stack,
+        receiver([503, 200]) as hook,
+    ):
+        # GIVEN the signing secret in Secrets Manager and a batch created with a webhook_url
+        boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="receiptflow-webhooks", SecretString=json.dumps({"webhook_secret": "whsec-e2e"})
+        )
+        stub_textract(expense_response, responses=2)  # one receipt per batch
+        service = batch_service()
+        options = BatchOptions(webhook_url=hook.url)
+        batch = service.create(Batch(batch_id="hooked", tenant_id=TENANT, name="hooked", options=options))
+        key = f"uploads/{TENANT}/hooked/1"
+        stack.s3.put_object(Bucket=stack.bucket, Key=key, Body=receipt_jpeg(41))
+        service.add_items(
+            batch, [BatchItem(batch_id="hooked", item_id="00001", source="a.jpg", blob_key=key)]
+        )
+        # and a drop-folder batch without one
+        drop_folder(stack, "plain", {"p.jpg": receipt_jpeg(42)})
+        plain = next(o for o in stack.ingest_inbox() if o["result"] == "started")
+
+        # WHEN both run to the end
+        started = service.start(service.get(TENANT, "hooked"))
+        assert started.execution_arn is not None
+        assert stack.wait(started.execution_arn)["status"] == "SUCCEEDED"
+        assert stack.wait(plain["execution"])["status"] == "SUCCEEDED"
+
+        # THEN the template's webhook rule matched only the batch with a webhook_url, and the webhook
+        # function delivered its signed batch.completed (after one 503), verifiable with the secret
+        events = stack.webhook_events()
+        assert [e["detail"]["batch_id"] for e in events] == ["hooked"]
+        from webhook.app import handler
+
+        answer = handler(events[0], lambda_context("WebhookFunction"))
+    assert answer["delivered"] and answer["attempts"] == 2, answer
+    sent = hook.requests[-1]
+    assert verify("whsec-e2e", sent.headers[SIGNATURE_HEADER], sent.body)
+    body = json.loads(sent.body)
+    assert body["batch_id"] == "hooked" and body["status"] == "succeeded"

@@ -191,3 +191,27 @@ def test_created_answers_carry_location(app: tuple[TestClient, ApiServices]) -> 
     uploaded = client.post(f"/v1/batches/{batch_id}/files", files=files, headers=ALPHA)
     assert uploaded.headers["location"] == f"/v1/batches/{batch_id}/items/00001"
     assert client.get(uploaded.headers["location"], headers=ALPHA).json()["source"] == "a.jpg"
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"vendor_name": "A" * 100_000}, {"vendor_address": "x " * 400}, {"total": "9" * 400},
+     {"total": 10**4000}, {"tax": 1e308}, {"total": "1e999999999"}, {"tip": "1e-999999"},
+     {"receipt_number": "7" * 501}],
+)  # fmt: skip
+def test_corrections_past_the_value_bounds_are_422_and_change_nothing(
+    app: tuple[TestClient, ApiServices], batch: dict[str, Any], patch: dict[str, Any]
+) -> None:
+    client, _ = app
+    before = client.get(item_url(batch, 0), headers=ALPHA).json()
+    answer = client.patch(item_url(batch, 0), json=patch, headers=ALPHA)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "limit_exceeded"
+    assert client.get(item_url(batch, 0), headers=ALPHA).json() == before
+
+
+def test_an_amount_at_the_bound_is_kept(app: tuple[TestClient, ApiServices], batch: dict[str, Any]) -> None:
+    client, _ = app
+    answer = client.patch(item_url(batch, 0), json={"total": "9999999999999.99"}, headers=ALPHA)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["correction"]["total"] == "9999999999999.99"

@@ -47,6 +47,7 @@ TENANT_CLAIM = "custom:tenant_id"
 PASS_DEFINITION = json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}})
 ISSUER = REQUIRED_PARAMETER_VALUES["JwtIssuer"]
 AUDIENCE = REQUIRED_PARAMETER_VALUES["JwtAudience"]
+WEBHOOK_SECRET = "whsec-least-privilege"
 
 
 @dataclass
@@ -181,7 +182,17 @@ def world(
         physical["IngestDeadLetterQueue"] = Physical(
             queue, {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:ingest-dlq", "QueueName": "ingest-dlq"}
         )
+        for logical, name in (("InboxTimerQueue", "inbox-timers"), ("NoticesDeadLetterQueue", "notices-dlq")):
+            url = boto3.client("sqs", region_name=REGION).create_queue(QueueName=name)["QueueUrl"]
+            physical[logical] = Physical(
+                url, {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}", "QueueName": name}
+            )
+        signing = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="WebhookSigningSecret-abc", SecretString=WEBHOOK_SECRET
+        )["ARN"]
+        physical["WebhookSigningSecret"] = Physical(signing)
         harness = IamHarness(monkeypatch, physical, overrides=overrides, reset=_reset)
+        harness.managed_key_secrets.add(signing)  # created by the stack: the AWS managed key
         key_name = overrides.get("OpenAISecretName", "")
         if key_name.startswith("/"):
             boto3.client("ssm", region_name=REGION).put_parameter(
@@ -483,6 +494,107 @@ def cancel_paths(world: World) -> None:
             assert DynamoBatchStore(world.table).get_batch(TENANT, batch_id).status is BatchStatus.CANCELLED
 
 
+def timer_ticks(world: World) -> dict[str, Any]:
+    """The timer queue's messages (delayed or not) as one SQS event for the ingest function, deleted from
+    the queue as Lambda's event source mapping would once handled."""
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[ACCOUNT][REGION].get_queue("inbox-timers")
+    records = [
+        {
+            "messageId": m.id,
+            "receiptHandle": m.id,
+            "body": m.body,
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": "0",
+                "SenderId": ACCOUNT,
+                "ApproximateFirstReceiveTimestamp": "0",
+            },
+            "messageAttributes": {},
+            "md5OfBody": m.body_md5,
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:inbox-timers",
+            "awsRegion": REGION,
+        }
+        for m in list(queue._messages)
+    ]
+    queue._messages.clear()
+    return {"Records": records}
+
+
+def quiet_close_paths(world: World) -> dict[str, str]:
+    """A folder without a marker: each object sets a timer (SQS), the timer closes and starts the batch."""
+    inbox = f"inbox/{TENANT}/quiet/"
+    put_objects(world, {inbox + "a.jpg": world.receipt})
+    with world.harness.run_as("IngestFunction"):
+        waiting = world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "a.jpg"))
+    assert waiting["result"] == "waiting", waiting
+    ticks = timer_ticks(world)  # this folder's, and the one the trip folder's a.jpg set (its close took all)
+    with world.harness.run_as("IngestFunction"):
+        answer = world.invoke("IngestFunction", ticks)
+    assert answer["batchItemFailures"] == [], answer
+    assert sorted(o["result"] for o in answer["outcomes"]) == ["empty", "started"], answer
+    started = next(o for o in answer["outcomes"] if o["result"] == "started")
+    return {"batch_id": str(started["batch_id"]), "tenant_id": TENANT}
+
+
+def run_ended_paths(world: World) -> None:
+    """Executions stopped outside the API (ABORTED: cancelled) and failed (FAILED: typed errors, exports,
+    BatchCompleted), each batch watched by a client that went away."""
+    from tests.support.sfn_events import execution_status_change
+
+    for folder, status in (("stopped", "ABORTED"), ("broken", "FAILED")):
+        inbox = f"inbox/{TENANT}/{folder}/"
+        put_objects(world, {inbox + "a.jpg": world.receipt, inbox + "_READY": b""})
+        with world.harness.run_as("IngestFunction"):
+            batch_id = world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "_READY"))["batch_id"]
+        vanishing_watcher(world, batch_id)
+        with disable_iam_authentication():
+            execution = DynamoBatchStore(world.table).get_batch(TENANT, batch_id).execution_arn
+            sfn = boto3.client("stepfunctions", region_name=REGION)
+            if status == "ABORTED":
+                sfn.stop_execution(executionArn=str(execution))
+            event = execution_status_change(sfn.describe_execution(executionArn=str(execution)), status)
+        with world.harness.run_as("RunEndedFunction"):
+            ended = world.invoke("RunEndedFunction", event)
+        assert ended["status"] == ("cancelled" if status == "ABORTED" else "failed"), ended
+
+
+def webhook_paths(world: World) -> None:
+    """A finished batch with a webhook_url: the signed POST reaches a real receiver on loopback."""
+    from receiptflow.models import Batch, BatchOptions
+    from receiptflow.webhooks import SIGNATURE_HEADER, verify
+
+    from tests.integration.webhooks.receiver import receiver
+
+    with receiver([200]) as hook:
+        batch = Batch(
+            batch_id="hooked",
+            tenant_id=TENANT,
+            status=BatchStatus.SUCCEEDED,
+            options=BatchOptions(webhook_url=hook.url),
+        )
+        with disable_iam_authentication():
+            DynamoBatchStore(world.table).create_batch(batch)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "BatchCompleted",
+            "source": "receiptflow",
+            "account": ACCOUNT,
+            "time": "2026-11-22T12:00:00Z",
+            "region": REGION,
+            "resources": [],
+            "detail": {"batch_id": "hooked", "tenant_id": TENANT, "status": "succeeded", "webhook": True},
+        }
+        with world.harness.run_as("WebhookFunction"):
+            answer = world.invoke("WebhookFunction", event)
+    assert answer["delivered"] and len(hook.requests) == 1, answer
+    sent = hook.requests[0]
+    assert verify(WEBHOOK_SECRET, sent.headers[SIGNATURE_HEADER], sent.body)
+
+
 def drive_every_path(world: World) -> None:
     """Every function through every path, each as its own role."""
     socket_paths(
@@ -493,6 +605,9 @@ def drive_every_path(world: World) -> None:
     ref = workflow_paths(world)
     api_paths(world, ref["batch_id"])
     cancel_paths(world)
+    quiet_close_paths(world)
+    run_ended_paths(world)
+    webhook_paths(world)
     socket_paths(world, ("$disconnect", "c1=", None))
 
 
@@ -536,6 +651,33 @@ def test_removing_a_needed_statement_fails_the_run(world: World) -> None:
         run.denied_by_moto
     )
     assert "AccessDenied" in str(caught.value) or caught.value.__cause__ is not None
+    assert any("moto denied" in problem for problem in world.harness.problems())
+
+
+def without_statement(world: World, function_id: str, sid: str) -> dict[str, dict[str, Any]]:
+    """The function's policy documents without the statement ``sid`` (which must exist)."""
+    documents = world.harness.documents(function_id)
+    assert any(s.get("Sid") == sid for d in documents.values() for s in d["Statement"])
+    return {
+        name: {**doc, "Statement": [s for s in doc["Statement"] if s.get("Sid") != sid]}
+        for name, doc in documents.items()
+    }
+
+
+def test_without_its_timer_grant_an_object_event_fails_and_is_retried(world: World) -> None:
+    # GIVEN the ingest role without SetFolderTimers (sqs:SendMessage on the timer queue)
+    inbox = f"inbox/{TENANT}/untimed/"
+    put_objects(world, {inbox + "a.jpg": world.receipt})
+    trimmed = without_statement(world, "IngestFunction", "SetFolderTimers")
+
+    # WHEN a file lands without a marker
+    with world.harness.run_as("IngestFunction", trimmed) as run, pytest.raises(Exception) as caught:
+        world.invoke("IngestFunction", inbox_event(world.bucket, inbox + "a.jpg"))
+
+    # THEN SQS refuses, the handler fails (EventBridge retries it, then the dead-letter queue alarms)
+    # rather than acknowledging a file whose folder would never close, and the check reports it
+    assert any("sqs:SendMessage" in d for d in run.denied_by_moto), run.denied_by_moto
+    assert "SQS send_message" in str(caught.value)
     assert any("moto denied" in problem for problem in world.harness.problems())
 
 

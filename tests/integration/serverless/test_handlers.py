@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
-from receiptflow.errors import CorruptImageError, FileReadError
+from receiptflow.errors import CorruptImageError, FileReadError, ItemTimeoutError
 from receiptflow.models import Batch, BatchItem, BatchStatus, ItemStatus
 
-from tests.support.events import lambda_context, load_event
+from tests.support.events import FakeLambdaContext, lambda_context, load_event
 from tests.support.jpegs import corrupt_jpeg
 from tests.support.serverless_stack import Stack, handler_for, serverless_stack
 
@@ -64,3 +66,30 @@ def test_record_failure_and_finalize_handlers(stack: Stack) -> None:
     assert finalized["status"] == BatchStatus.FAILED.value
     assert finalized["summary_key"] == "results/tenant-a/batch-1/summary.json"
     assert finalized["counts"]["failed"] == 1
+
+
+@dataclass
+class ShortLambdaContext(FakeLambdaContext):
+    """A context with little time left (``remaining_ms``)."""
+
+    remaining_ms: int = 0
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return self.remaining_ms
+
+
+def test_scan_image_stops_with_a_typed_timeout_before_the_function_times_out(stack: Stack) -> None:
+    # GIVEN an invocation with less time left than the deadline margin (5 s by default)
+    context = ShortLambdaContext(function_name="ScanImageFunction", remaining_ms=4_000)
+    # WHEN the item is scanned
+    with pytest.raises(ItemTimeoutError) as raised:
+        handler_for("ScanImageFunction")(load_event("scan_image"), context)
+    # THEN it stops before decoding with the typed error naming the limit, and the state machine's Catch
+    # records it (by its class name) as a resource_limit row
+    assert "time limit" in str(raised.value) and "decoding" in str(raised.value)
+    cause = json.dumps({"errorMessage": str(raised.value)})
+    caught = load_event("record_failure") | {"error": {"Error": type(raised.value).__name__, "Cause": cause}}
+    handler_for("RecordFailureFunction")(caught, lambda_context())
+    item = DynamoBatchStore(stack.table).get_item("batch-1", "00001")
+    assert item.result is not None and item.result.error is not None
+    assert item.result.error.code == "resource_limit" and "time limit" in item.result.error.message

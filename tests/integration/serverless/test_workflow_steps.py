@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from receiptflow.adapters.aws.dynamo_batch_store import DynamoBatchStore
 from receiptflow.adapters.aws.sfn_dispatcher import MAX_EXECUTION_NAME, execution_name
-from receiptflow.batches.ingest import IngestResult, ObjectCreated, inbox_batch_id, ingest_object
+from receiptflow.batches.ingest import IngestResult, ObjectCreated, inbox_batch_id
 from receiptflow.batches.payloads import BatchRef, FailedItem, StepError
 from receiptflow.batches.service import scan_error_from_step
 from receiptflow.blob_keys import parse_inbox_key
 from receiptflow.errors import ConflictError, InvalidRequestError
 from receiptflow.models import Batch, BatchItem, BatchStatus, ItemStatus
-from receiptflow.wiring.aws import batch_service, blob_store, connection_store
+from receiptflow.wiring.aws import batch_service, connection_store, drop_folders
 
 from tests.support.events import lambda_context, load_event
 from tests.support.serverless_stack import Stack, serverless_stack
@@ -64,6 +64,13 @@ def test_caught_errors_map_to_their_stable_codes() -> None:
     assert (throttled.code, throttled.retryable) == ("provider_throttled", True)
     timeout = scan_error_from_step(StepError(Error="States.Timeout", Cause="task timed out"))
     assert (timeout.code, timeout.message) == ("internal_error", "States.Timeout: task timed out")
+    # the runtime stopping the scan function at its own time or memory limit: the item hit a limit
+    message = "Task timed out after 120.00 seconds"
+    killed = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})
+    timed_out = scan_error_from_step(StepError(Error="Sandbox.Timedout", Cause=killed))
+    assert (timed_out.code, timed_out.message) == ("resource_limit", message)
+    oom = scan_error_from_step(StepError(Error="Runtime.OutOfMemory", Cause="{}"))
+    assert (oom.code, oom.retryable) == ("resource_limit", False)
     not_ours = scan_error_from_step(StepError(Error="KeyError", Cause=json.dumps({"errorMessage": "'x'"})))
     assert not_ours.code == "internal_error"
 
@@ -80,19 +87,19 @@ def _created(key: str) -> ObjectCreated:
     return ObjectCreated(bucket="b", key=key, etag="e", sequencer="00A")
 
 
-def test_only_the_marker_starts_a_batch_and_placeholders_are_not_items(stack: Stack) -> None:
-    service, blobs = batch_service(), blob_store()
+def test_the_marker_starts_a_batch_at_once_and_placeholders_are_not_items(stack: Stack) -> None:
+    rule = drop_folders()
     stack.drop("inbox/t1/trip/", b"")  # a console "folder"
     stack.drop("inbox/t1/trip/a.jpg", b"jpeg bytes")
     stack.drop("inbox/t1/trip/empty.jpg", b"")  # empty files are items: they fail typed, never vanish
 
-    file_event = ingest_object(service, blobs, _created("inbox/t1/trip/a.jpg"))
-    assert file_event.result is IngestResult.IGNORED
+    file_event = rule.on_object(_created("inbox/t1/trip/a.jpg"))
+    assert file_event.result is IngestResult.WAITING  # it set the folder's timer
     assert stack.executions() == []
 
-    marker = ingest_object(service, blobs, _created("inbox/t1/trip/_READY"))
+    marker = rule.on_object(_created("inbox/t1/trip/_READY"))
     assert (marker.result, marker.items) == (IngestResult.STARTED, 2)
-    items = service.store.list_items(marker.batch_id or "")
+    items = batch_service().store.list_items(marker.batch_id or "")
     assert [(i.item_id, i.source) for i in items] == [("00001", "a.jpg"), ("00002", "empty.jpg")]
     assert len(stack.executions()) == 1
     execution = stack.sfn.describe_execution(executionArn=marker.execution)
@@ -102,7 +109,7 @@ def test_only_the_marker_starts_a_batch_and_placeholders_are_not_items(stack: St
 
 
 def test_an_empty_folder_starts_nothing(stack: Stack) -> None:
-    outcome = ingest_object(batch_service(), blob_store(), _created("inbox/t1/nothing/_READY"))
+    outcome = drop_folders().on_object(_created("inbox/t1/nothing/_READY"))
     assert outcome.result is IngestResult.EMPTY
     assert stack.executions() == []
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_textract import TextractClient
 
@@ -88,6 +89,13 @@ def events_client() -> EventBridgeClient:
     return client
 
 
+@lru_cache(maxsize=1)
+def sqs_client() -> SQSClient:
+    """SQS client."""
+    client: SQSClient = _session().client("sqs", config=_config())
+    return client
+
+
 @lru_cache(maxsize=8)
 def apigw_management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
     """API Gateway Management API client for one WebSocket stage endpoint."""
@@ -106,6 +114,7 @@ def clear_clients() -> None:
         textract_client,
         stepfunctions_client,
         events_client,
+        sqs_client,
         apigw_management_client,
     ):
         factory.cache_clear()

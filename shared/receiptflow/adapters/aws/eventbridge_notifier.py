@@ -20,7 +20,8 @@ DETAIL_TYPE = "BatchCompleted"
 
 
 def completed_detail(batch: Batch, summary_key: str | None) -> dict[str, object]:
-    """The event detail: who, which batch, how it ended, and where the summary is."""
+    """The event detail: who, which batch, how it ended, where the summary is, and whether the batch has
+    a completion webhook (``webhook``: the webhook function's rule matches on it; the URL stays out)."""
     return {
         "batch_id": batch.batch_id,
         "tenant_id": batch.tenant_id,
@@ -29,6 +30,7 @@ def completed_detail(batch: Batch, summary_key: str | None) -> dict[str, object]
         "counts": batch.counts.model_dump(),
         "cost_usd": batch.cost_usd,
         "summary_key": summary_key,
+        "webhook": bool(batch.options.webhook_url),
     }
 
 

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 
 from receiptflow.adapters.aws.clients import s3_client
 from receiptflow.errors import InvalidKeyError, NotFoundError, ReceiptflowError, StoreUnavailableError
+from receiptflow.ports import StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -98,6 +99,18 @@ class S3BlobStore:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self._prefix}{prefix}"):
                 found.extend(obj["Key"][len(self._prefix) :] for obj in page.get("Contents", []))
         return sorted(found)
+
+    def list_objects(self, prefix: str) -> list[StoredObject]:
+        """Every object under ``prefix`` with its ETag, sorted by key (``ports.ObjectLister``)."""
+        found: list[StoredObject] = []
+        with _translate(self.bucket, prefix):
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self._prefix}{prefix}"):
+                found.extend(
+                    StoredObject(obj["Key"][len(self._prefix) :], str(obj.get("ETag", "")).strip('"'))
+                    for obj in page.get("Contents", [])
+                )
+        return sorted(found, key=lambda obj: obj.key)
 
     def presigned_post(
         self, key: str, content_type: str, max_bytes: int, expires: int = 900

@@ -7,8 +7,13 @@ back (``record_result``); when the run is over it says so (``finish_run``). It k
 per worker in flight, so a claimed item is an item a worker is about to scan or scanning: after a
 cancel no further item is claimed, and a claimed item that never reached a worker is reported cancelled.
 
-Items whose content repeats an item in flight in the same run are scanned once (the copies wait for it);
-a worker killed mid-item costs only its items, which are resubmitted once to a fresh pool.
+Items whose content repeats an item in flight in the same run are scanned once (the copies wait for it).
+
+Per-item limits (``worker_limits.PoolWatch``): a worker whose item runs past the time limit or whose
+memory nears its cap is stopped; that item ends as ``resource_limit`` naming the limit, never retried. When
+a pool breaks, the items that were in flight on it as bystanders (their worker was terminated because
+another one died) are scanned again on a fresh pool, free; an item whose own worker died for another
+reason is resubmitted once, and a second death makes it ``worker_crashed``.
 
 ``stop`` is a cancel. ``shutdown`` (``serve`` exiting) is not: items in flight finish and are recorded,
 claimed items that never started stay running, and the next start's resume scans them.
@@ -17,9 +22,9 @@ claimed items that never started stay running, and the next start's resume scans
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import signal
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from receiptflow.adapters.embedded.worker_limits import PoolWatch, Verdict, run_watched
 from receiptflow.errors import ConflictError, WorkerCrashedError
 from receiptflow.models import BatchItem, ScanResult, cancelled_result, error_result
 from receiptflow.ports import ItemPreparer, ItemRecorder, PoolTask, Run
@@ -34,7 +40,7 @@ from receiptflow.ports import ItemPreparer, ItemRecorder, PoolTask, Run
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.2
-MAX_WORKER_CRASHES = 2  # a job on a dead pool is resubmitted once; a second death is its own fault
+MAX_WORKER_CRASHES = 2  # a job whose worker died is resubmitted once; a second death is its own fault
 
 
 @contextmanager
@@ -51,7 +57,9 @@ def sigint_blocked() -> Iterator[None]:
 class ProcessPoolDispatcher:
     """Runs batches on this machine. Thread-safe: ``serve`` may run several batches at once on the one
     pool. ``initializer(*initargs)`` prepares each worker process (all picklable); ``prepare`` runs in this
-    process. Call :meth:`connect` with the recorder before the first run, and :meth:`shutdown` at the end."""
+    process. Call :meth:`connect` with the recorder before the first run, and :meth:`shutdown` at the end.
+    ``memory_limit_mb``, ``item_timeout_s`` and ``resident_budget_mb`` (RSS) are the per-item limits the
+    pool's watch enforces (0: none; the memory cap itself is set by the worker initializer)."""
 
     def __init__(
         self,
@@ -60,13 +68,18 @@ class ProcessPoolDispatcher:
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
         prepare: ItemPreparer,
+        memory_limit_mb: int = 0,
+        item_timeout_s: float = 0.0,
+        resident_budget_mb: int = 0,
     ) -> None:
         self.workers = max(1, workers)
         self._initializer = initializer
         self._initargs = initargs
         self.prepare = prepare
+        self.watch = PoolWatch(memory_limit_mb, item_timeout_s, resident_budget_mb=resident_budget_mb)
         self._recorder: ItemRecorder | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_id = 0
         self._lock = threading.Lock()
         self._runs: dict[str, _PoolRun] = {}
 
@@ -141,23 +154,66 @@ class ProcessPoolDispatcher:
         self.close()
 
     def close(self) -> None:
-        """Shut the worker pool down (waits for running tasks)."""
+        """Shut the worker pool down (waits for running tasks), then its watch."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        self.watch.close()
 
-    def executor(self) -> ProcessPoolExecutor:
-        """The shared pool, started on first use (workers spawn with Ctrl-C blocked: ``sigint_blocked``)."""
+    def executor(self) -> tuple[ProcessPoolExecutor, int]:
+        """The shared pool and its number, started on first use (workers spawn with Ctrl-C blocked:
+        ``sigint_blocked``; each is put on the watch's board before the initializer runs)."""
         with self._lock:
             if self._pool is None:
+                self._pool_id += 1
+                initializer, initargs = self.watch.initializer(
+                    self._pool_id, self._initializer, self._initargs
+                )
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=self._initializer,
-                    initargs=self._initargs,
+                    mp_context=self.watch.context,
+                    initializer=initializer,
+                    initargs=initargs,
                 )
-            return self._pool
+            pool, pool_id = self._pool, self._pool_id
+        self.watch.start()
+        return pool, pool_id
+
+    def submit(self, task: PoolTask) -> _Submitted:
+        """Send ``task`` to the pool under the watch (a fresh token names it on the board)."""
+        token = uuid.uuid4().hex
+        with sigint_blocked():  # workers spawned now start with Ctrl-C blocked, until they ignore it
+            pool, pool_id = self.executor()
+            future = pool.submit(run_watched, token, task.fn, *task.args)
+        return _Submitted(future=future, pool=pool, pool_id=pool_id, token=token)
+
+    def after_break(self, submitted: _Submitted) -> Verdict:
+        """A submitted task's future failed with ``BrokenProcessPool``: drop the pool (a fresh one serves
+        the next task) and say what happened to the task (``PoolWatch.judge``)."""
+        self.discard_pool(submitted.pool)
+        return self.watch.judge(submitted.token, submitted.pool_id)
+
+    def call(self, task: PoolTask) -> Any:
+        """Run one task on the pool now and return its result, under the same limits as a batch's items
+        (``POST /v1/scan``): a limit breach raises its ``ResourceLimitError``, two deaths of its own worker
+        ``WorkerCrashedError``; as a bystander of another task's breach it runs again. The task's own
+        exceptions propagate."""
+        crashes = 0
+        while True:
+            submitted = self.submit(task)
+            try:
+                return submitted.future.result()
+            except BrokenProcessPool:
+                verdict = self.after_break(submitted)
+            if verdict.error is not None:
+                raise verdict.error
+            if verdict.crashed:
+                crashes += 1
+                if crashes >= MAX_WORKER_CRASHES:
+                    raise WorkerCrashedError(
+                        f"the worker scanning this image died {crashes} times ({verdict.detail})"
+                    )
 
     def discard_pool(self, broken: ProcessPoolExecutor) -> None:
         """Drop ``broken`` without waiting for it, if it is still the current pool; the next task starts a
@@ -173,13 +229,23 @@ class ProcessPoolDispatcher:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
+@dataclass(frozen=True)
+class _Submitted:
+    """A task on the pool: its future, the pool (and its number) it went to, its token on the board."""
+
+    future: Future[Any]
+    pool: ProcessPoolExecutor
+    pool_id: int
+    token: str
+
+
 @dataclass
 class _Job:
     item: BatchItem
     task: PoolTask
     followers: list[BatchItem] = field(default_factory=list)
-    pool: ProcessPoolExecutor | None = None
-    crashes: int = 0  # times a worker died while this job was in flight
+    submitted: _Submitted | None = None
+    crashes: int = 0  # times its own worker died while scanning it
 
 
 class _PoolRun:
@@ -252,10 +318,8 @@ class _PoolRun:
         self._submit(_Job(item=item, task=prepared))
 
     def _submit(self, job: _Job) -> None:
-        with sigint_blocked():  # workers spawned now start with Ctrl-C blocked, until they ignore it
-            job.pool = self.dispatcher.executor()
-            fut = job.pool.submit(job.task.fn, *job.task.args)
-        self.inflight[fut] = job
+        job.submitted = self.dispatcher.submit(job.task)
+        self.inflight[job.submitted.future] = job
         self.by_key[job.task.key] = job
 
     def _collect(self, timeout: float) -> None:
@@ -267,19 +331,25 @@ class _PoolRun:
                 continue
             try:
                 result = ScanResult.model_validate_json(fut.result())
-            except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool next
-                logger.error("worker process died", extra={"source": job.item.source})
-                if job.pool is not None:
-                    self.dispatcher.discard_pool(job.pool)
-                if self.halted.is_set():
+            except BrokenProcessPool:  # a worker died or was stopped at a limit: a fresh pool next
+                assert job.submitted is not None
+                verdict = self.dispatcher.after_break(job.submitted)
+                if verdict.error is not None:
+                    result = error_result(verdict.error, job.item.source, job.task.key)
+                elif self.halted.is_set():
                     self._abandon(job.item, *job.followers)  # stopping anyway: not a failure of the item
                     continue
-                job.crashes += 1
-                if job.crashes < MAX_WORKER_CRASHES:
-                    self._submit(job)  # most items on a dead pool were bystanders: scan them again
-                    continue
-                crashed = WorkerCrashedError(f"the worker scanning this image died {job.crashes} times")
-                result = error_result(crashed, job.item.source, job.task.key)
+                else:
+                    job.crashes += int(verdict.crashed)
+                    if verdict.crashed:
+                        logger.error("worker died", extra={"source": job.item.source, "how": verdict.detail})
+                    if job.crashes < MAX_WORKER_CRASHES:
+                        self._submit(job)  # a bystander, or a first death: scan it again
+                        continue
+                    crashed = WorkerCrashedError(
+                        f"the worker scanning this image died {job.crashes} times ({verdict.detail})"
+                    )
+                    result = error_result(crashed, job.item.source, job.task.key)
             except Exception as e:  # the task itself failed in a way the worker did not catch
                 result = error_result(e, job.item.source, job.task.key)
             if not self.run.use_cache or not result.ok:
