@@ -59,7 +59,7 @@ class Settings(BaseSettings):
 
     # local OCR engine (docs/performance.md)
     ocr_threads: int = 0  # onnxruntime threads per worker; 0 = the usable cores shared among the workers
-    ocr_det_max_side: int = 960  # longest side of the detector's input (pages are never scaled up)
+    ocr_det_max_side: int = 960  # longest side of the detector's input (small pages are scaled up to it)
     ocr_det_short_side: int = 0  # cap on its shorter side; 0 = none
     ocr_rec_batch_lines: int = 1  # text lines per recognition batch (similar widths batched together)
     ocr_quantized: bool = True  # int8 detector when made (python -m receiptflow.ocr.models make), else fp32

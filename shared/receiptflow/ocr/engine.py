@@ -5,8 +5,10 @@ Measured choices (``docs/performance.md`` has every option tried, with its speed
 
 - the page is decoded once, straight to the BGR array both models read, and dropped before ``read``
   returns; no orientation classifier (it breaks good lines);
-- the detector's input is sized from the page itself: its native resolution, scaled down only when
-  the longer side exceeds ``det_max_side`` or the shorter side exceeds ``det_short_side``;
+- the detector's input is sized from the page itself: scaled down when the longer side exceeds
+  ``det_max_side`` or the shorter side exceeds ``det_short_side``, and a small page (a phone photo
+  under 500 px wide) scaled up until its longer side reaches ``det_upscale_side`` (800): at native
+  size the detector misses small print (+2 points of line recall on WildReceipt's small photos);
 - each text line is cut out and resized to the recogniser's 48 px height in one warp, and read on its
   own, padded to the 320 px width the recogniser was trained at (batches of similar width, bounded in
   lines and padded pixels, are a knob; on CPU they were slower);
@@ -40,18 +42,8 @@ if TYPE_CHECKING:
     Image = npt.NDArray[np.uint8]
 
 REC_HEIGHT = 48
-# rapidocr's post-processing and filtering, kept as they were measured.
-TEXT_SCORE_MIN = 0.5
 _PAD_MIN_HEIGHT = 30
 _PAD_WIDTH_HEIGHT_RATIO = 8
-_DB_PARAMS: dict[str, Any] = {
-    "thresh": 0.3,
-    "box_thresh": 0.5,
-    "max_candidates": 1000,
-    "unclip_ratio": 1.6,
-    "use_dilation": True,
-    "score_mode": "fast",
-}
 CROP_INTERPOLATION = 1  # cv2.INTER_LINEAR
 _GRAPH_LEVELS = ("disable", "basic", "extended", "all")
 
@@ -70,6 +62,11 @@ class EngineConfig:
     graph_optimization: str = "all"
     mem_arena: bool = False
     mem_pattern: bool = False  # planned per input shape: pages vary, so it only raised the peak
+    det_upscale_side: int = 800  # small pages: the detector's input scaled up to this longer side (0: no)
+    det_thresh: float = 0.3  # rapidocr's DB post-processing (pixel, box score, box growth), as measured
+    det_box_thresh: float = 0.5
+    det_unclip_ratio: float = 1.6
+    text_score_min: float = 0.5  # lines read with a lower mean confidence are dropped (as rapidocr does)
 
     def describe(self, models: ModelPaths) -> dict[str, Any]:
         """What the output depends on: the knobs and the model files by name."""
@@ -99,11 +96,15 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
-def det_size(height: int, width: int, max_side: int, short_side: int = 0) -> tuple[int, int]:
-    """The detector's input size (height, width) for a page: its own resolution, scaled down so the
-    longer side is at most ``max_side`` and the shorter at most ``short_side`` (when set), then
-    rounded to the multiple of 32 the network needs (at least 32)."""
-    ratio = min(1.0, max_side / max(height, width))
+def det_size(
+    height: int, width: int, max_side: int, short_side: int = 0, upscale_side: int = 0
+) -> tuple[int, int]:
+    """The detector's input size (height, width) for a page: its own resolution, scaled up so the
+    longer side reaches ``upscale_side`` (small pages, when set) and down so the longer side is at
+    most ``max_side`` and the shorter at most ``short_side`` (when set), then rounded to the multiple
+    of 32 the network needs (at least 32)."""
+    longest = max(height, width)
+    ratio = min(max(longest, upscale_side), max_side) / longest
     if short_side:
         ratio = min(ratio, short_side / min(height, width))
     return (
@@ -112,12 +113,12 @@ def det_size(height: int, width: int, max_side: int, short_side: int = 0) -> tup
     )
 
 
-def det_blob(image: Image, max_side: int, short_side: int = 0) -> Any:
+def det_blob(image: Image, max_side: int, short_side: int = 0, upscale_side: int = 0) -> Any:
     """The detector's input for a BGR page: resized by :func:`det_size`, normalised to [-1, 1], NCHW."""
     import cv2
 
     height, width = image.shape[:2]
-    det_h, det_w = det_size(height, width, max_side, short_side)
+    det_h, det_w = det_size(height, width, max_side, short_side, upscale_side)
     resized = cv2.resize(image, (det_w, det_h))
     return cv2.dnn.blobFromImage(resized, 1 / 127.5, mean=(127.5, 127.5, 127.5))  # (x/255-.5)/.5
 
@@ -181,7 +182,14 @@ class OcrEngine:
             rec = ort.InferenceSession(str(self.models.rec), options, providers=providers)
             characters = rec.get_modelmeta().custom_metadata_map["character"].splitlines()
             self._charset = ["", *characters, " "]  # CTC blank first, space last (as PaddleOCR trains)
-            self._db = DBPostProcess(**_DB_PARAMS)
+            self._db = DBPostProcess(
+                thresh=self.config.det_thresh,
+                box_thresh=self.config.det_box_thresh,
+                max_candidates=1000,
+                unclip_ratio=self.config.det_unclip_ratio,
+                use_dilation=True,
+                score_mode="fast",
+            )
             self._sessions = (det, rec)
         return self._sessions
 
@@ -207,7 +215,7 @@ class OcrEngine:
             release_free_memory()
         lines = []
         for quad, (text, score) in zip(quads, texts, strict=True):
-            if score < TEXT_SCORE_MIN or not text.strip():
+            if score < self.config.text_score_min or not text.strip():
                 continue
             xs = [float(p[0]) for p in quad]
             ys = [float(p[1]) - top for p in quad]
@@ -226,7 +234,8 @@ class OcrEngine:
     def _detect(self, session: Any, image: Image) -> list[Any]:
         """Text line quadrilaterals (4 x 2 float32, clockwise from top-left) in page pixels."""
         height, width = image.shape[:2]
-        blob = det_blob(image, self.config.det_max_side, self.config.det_short_side)
+        config = self.config
+        blob = det_blob(image, config.det_max_side, config.det_short_side, config.det_upscale_side)
         (pred,) = session.run(None, {"x": blob})
         del blob
         boxes, _scores = self._db(pred, (height, width))
