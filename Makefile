@@ -47,7 +47,7 @@ $(STAMP): pyproject.toml uv.lock $(UV_STAMP)
 
 ## int8 copies of the bundled OCR models (once; the engine falls back to fp32 without them)
 install: $(STAMP)
-	$(BIN)/python -m receiptflow.ocr.models make --calibration samples/receipts
+	$(BIN)/python -m receiptflow.adapters.ocr.model_files make --calibration samples/receipts
 
 ## After adding or changing a dependency in pyproject.toml: one command.
 LOCK_ARGS ?=

@@ -2,7 +2,7 @@
 
 rapidocr's own pipeline with the bundled PP-OCRv6 fp32 models, no orientation classifier, detection
 limited to 960 px on the longer side, one onnxruntime thread; the page decoded by Pillow and converted
-again for OpenCV. Same ``read(page, page_index)`` as ``receiptflow.ocr.engine.OcrEngine``.
+again for OpenCV. Same ``read(page, page_index)`` as ``receiptflow.adapters.ocr.engine.OcrEngine``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import math
 import threading
 from typing import Any
 
+from receiptflow.adapters.ocr.model_files import bundled_models
 from receiptflow.document import PageImage
-from receiptflow.ocr.lines import OcrLine
-from receiptflow.ocr.models import bundled_models
+from receiptflow.models.ocr_lines import OcrLine
 
 
 def baseline_params(threads: int = 1, det_limit_side_len: int = 960) -> dict[str, Any]:

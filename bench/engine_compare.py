@@ -2,9 +2,9 @@
 
 Both engines read the same normalised pages (intake as the pipeline does it) in this process, one image
 at a time, and the same extractor turns their lines into receipts, scored with the SROIE protocol of
-``receiptflow.evaluation``. Ours is ``receiptflow.ocr.OcrEngine`` as the settings configure it; the
-default is a plain ``RapidOCR()`` (angle classifier on, detection limit ``min`` 736, onnxruntime's own
-thread count).
+``receiptflow.evaluation``. Ours is ``receiptflow.adapters.ocr.engine.OcrEngine`` as the settings configure
+it; the default is a plain ``RapidOCR()`` (angle classifier on, detection limit ``min`` 736, onnxruntime's
+own thread count).
 
 Speed is compared as CPU seconds per image (all threads of the process): on a batch the cores are busy,
 so the work per image sets throughput. Wall seconds are kept too; one image at a time on an idle machine
@@ -25,7 +25,7 @@ from typing import Any
 from receiptflow.document import Document, PageImage
 from receiptflow.evaluation.dataset import Sample, load_samples
 from receiptflow.evaluation.scoring import FIELDS, field_matches, predictions
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 from receiptflow.settings import Settings
 
 Reader = Callable[[PageImage, int], list[OcrLine]]
@@ -70,7 +70,7 @@ def default_reader() -> Reader:
 
 def embedded_reader(settings: Settings) -> Reader:
     """A reader over the embedded engine exactly as the local provider configures it."""
-    from receiptflow.ocr.engine import OcrEngine, engine_config
+    from receiptflow.adapters.ocr.engine import OcrEngine, engine_config
 
     return OcrEngine(engine_config(settings)).read
 

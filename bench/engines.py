@@ -63,7 +63,7 @@ def _status_mb() -> dict[str, float]:
 def _init(kind: str, workers: int) -> None:
     """Build and load this worker's engine."""
     global _reader
-    from receiptflow.ocr.engine import OcrEngine, engine_config
+    from receiptflow.adapters.ocr.engine import OcrEngine, engine_config
     from receiptflow.settings import Settings
 
     from bench.baseline import BaselineEngine, DefaultEngine

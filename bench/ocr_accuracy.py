@@ -39,7 +39,7 @@ for entry in (ROOT, ROOT / "shared"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from receiptflow.ocr.lines import OcrLine  # noqa: E402
+from receiptflow.models.ocr_lines import OcrLine  # noqa: E402
 
 from tools.extract_harness import (  # noqa: E402
     DATASETS,
@@ -74,7 +74,7 @@ class EngineSpec:
             from bench.baseline import BaselineEngine
 
             return BaselineEngine(threads=1)
-        from receiptflow.ocr.engine import EngineConfig, OcrEngine
+        from receiptflow.adapters.ocr.engine import EngineConfig, OcrEngine
 
         return OcrEngine(dataclasses.replace(EngineConfig(threads=1), **dict(self.overrides)))
 
@@ -90,7 +90,7 @@ class EngineSpec:
 
 def parse_engine(text: str) -> EngineSpec:
     """``label`` or ``label:field=value,field=value`` (values typed after ``EngineConfig``'s fields)."""
-    from receiptflow.ocr.engine import EngineConfig
+    from receiptflow.adapters.ocr.engine import EngineConfig
 
     label, _, rest = text.partition(":")
     if not label or not re.fullmatch(r"[\w.-]+", label):

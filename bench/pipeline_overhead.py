@@ -34,7 +34,7 @@ _engine: Any = None
 
 def _init_raw(settings: Settings) -> None:
     global _engine
-    from receiptflow.ocr.engine import OcrEngine, engine_config
+    from receiptflow.adapters.ocr.engine import OcrEngine, engine_config
 
     _engine = OcrEngine(engine_config(settings))
 

@@ -41,7 +41,7 @@ from receiptflow.evaluation.scoring import (
     truth_from_label,
 )
 from receiptflow.evaluation.split import validation_keys
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared beside the repository (the main checkout), else beside the worktrees' parent

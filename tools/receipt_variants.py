@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from receiptflow.extract import cue_table
+from receiptflow.models.ocr_lines import OcrLine
 from receiptflow.money import has_currency
-from receiptflow.ocr.lines import OcrLine
 
 VARIANTS = ("foreign", "unknown")
 # target languages and whether they write decimal commas

@@ -40,13 +40,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from receiptflow.adapters.ocr import engine as ocr_engine
+from receiptflow.adapters.ocr.engine import EngineConfig, OcrEngine
 from receiptflow.document import PageImage
 from receiptflow.evaluation.scoring import field_matches, parse_total, predictions
 from receiptflow.evaluation.split import validation_keys
 from receiptflow.extract.confidence import FEATURES, known_share
-from receiptflow.ocr import engine as ocr_engine
-from receiptflow.ocr.engine import EngineConfig, OcrEngine
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 
 from tools import receipt_variants
 

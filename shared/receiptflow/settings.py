@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     ocr_det_max_side: int = 960  # longest side of the detector's input (small pages are scaled up to it)
     ocr_det_short_side: int = 0  # cap on its shorter side; 0 = none
     ocr_rec_batch_lines: int = 1  # text lines per recognition batch (similar widths batched together)
-    ocr_quantized: bool = True  # int8 detector when made (python -m receiptflow.ocr.models make), else fp32
+    ocr_quantized: bool = (
+        True  # int8 detector when made (python -m receiptflow.adapters.ocr.model_files make), else fp32
+    )
 
     # circuit breaker
     breaker_failure_threshold: int = 5

@@ -4,7 +4,8 @@
 - only ``receiptflow.adapters`` imports boto3/botocore (and the Lambda handlers in ``functions/`` never do);
 - no adapter imports the core services or the entry points (``batches``, ``scanning``, ``api``, ``cli``,
   ``wiring``, ``realtime``); adapters receive ports and report through ports;
-- the core (``batches``, ``scanning``) never imports an adapter, the wiring or an entry point.
+- the core (``batches``, ``scanning``, ``intake``, ``extract``, ``providers``, ``models``) never imports an
+  adapter, the wiring or an entry point.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ PACKAGE = ROOT / "shared" / "receiptflow"
 FUNCTIONS = ROOT / "functions"
 BOTO = ("boto3", "botocore", "mypy_boto3_")
 CORE_SERVICES = ("batches", "scanning", "api", "cli", "wiring", "realtime")
-CORE = ("batches", "scanning")
+CORE = ("batches", "scanning", "intake", "extract", "providers", "models")
 NOT_FOR_CORE = ("adapters", "wiring", "api", "cli", "realtime")
 
 

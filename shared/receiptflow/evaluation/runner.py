@@ -31,9 +31,9 @@ class Outcome:
 
 def run_sample(sample: Sample, settings: Settings) -> Outcome:
     """Scan one sample exactly as the pipeline does, timing the whole and the OCR step."""
+    from receiptflow.adapters.ocr.provider import LocalProvider
     from receiptflow.extract.checks import check_receipt
     from receiptflow.intake import load_document
-    from receiptflow.providers.local import LocalProvider
 
     provider = LocalProvider(settings)
     start = time.perf_counter()

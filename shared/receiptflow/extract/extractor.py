@@ -23,8 +23,8 @@ from receiptflow.extract.misc import find_payment_method, find_phone, find_recei
 from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
 from receiptflow.models import DateField, MoneyField, Receipt, TextField, TimeField
+from receiptflow.models.ocr_lines import OcrLine
 from receiptflow.money import detect_currency, infer_convention
-from receiptflow.ocr.lines import OcrLine
 
 Evidence = dict[str, dict[str, float]]
 

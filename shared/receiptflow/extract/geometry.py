@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from receiptflow.models import MONEY_FIELDS, SUMMARY_FIELDS, ExtractedField, FieldBox, Receipt
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 
 _MAX_SPAN = 8
 _FUZZY_MIN = 0.8

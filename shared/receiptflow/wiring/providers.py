@@ -108,7 +108,7 @@ def _build(name: str, settings: Settings, mode: Mode) -> Provider:
 
 def _single(name: str, settings: Settings) -> Provider:
     if name == "local":
-        from receiptflow.providers.local import LocalProvider
+        from receiptflow.adapters.ocr.provider import LocalProvider
 
         return LocalProvider(settings)
     if name == "textract":

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from receiptflow.adapters.ocr.provider import LocalProvider
 from receiptflow.errors import NoReceiptFoundError
 from receiptflow.extract.checks import check_receipt
 from receiptflow.intake import load_document
 from receiptflow.ports import Provider
-from receiptflow.providers.local import LocalProvider
 from receiptflow.settings import Settings
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from receiptflow.adapters.ocr.provider import LocalProvider
 from receiptflow.extract.checks import check_receipt
 from receiptflow.intake import load_document
 from receiptflow.models import Receipt
-from receiptflow.providers.local import LocalProvider
 from receiptflow.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"

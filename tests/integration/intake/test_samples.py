@@ -76,7 +76,7 @@ def test_every_sample_loads_upright(rendered: list[Path], settings: Settings) ->
 @pytest.mark.parametrize("name", ["us_gas_station_photo", "my_hardware_exif_rotated"])
 def test_local_ocr_reads_the_samples(rendered: list[Path], settings: Settings, name: str) -> None:
     pytest.importorskip("rapidocr")
-    from receiptflow.ocr.engine import OcrEngine
+    from receiptflow.adapters.ocr.engine import OcrEngine
 
     (path,) = [p for p in rendered if p.stem == name]
     truth = json.loads(truth_path(path).read_text(encoding="utf-8"))

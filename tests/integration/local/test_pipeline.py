@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from receiptflow.adapters.embedded.cache import SqliteResultCache
+from receiptflow.adapters.ocr.provider import LocalProvider
 from receiptflow.document import Document
 from receiptflow.errors import EmptyFileError, ProviderThrottledError, UnsupportedTypeError
 from receiptflow.intake import load_document
 from receiptflow.models import ScanResult, ScanStatus
 from receiptflow.ports import ProviderOutput
-from receiptflow.providers.local import LocalProvider
 from receiptflow.scanning.scanner import Scanner, result_cache_key, source_cache_key
 from receiptflow.settings import Settings
 

@@ -13,8 +13,8 @@ from receiptflow.settings import Settings
 
 pytest.importorskip("rapidocr")
 
-from receiptflow.ocr.engine import decode_page  # noqa: E402
-from receiptflow.providers.local import page_pixels, read_document, shared_engine  # noqa: E402
+from receiptflow.adapters.ocr.engine import decode_page  # noqa: E402
+from receiptflow.adapters.ocr.provider import page_pixels, read_document, shared_engine  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "receipts"
 

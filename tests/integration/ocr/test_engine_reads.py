@@ -13,8 +13,8 @@ from receiptflow.settings import Settings
 
 pytest.importorskip("rapidocr")
 
-from receiptflow.ocr.engine import EngineConfig, OcrEngine, decode_page  # noqa: E402
-from receiptflow.ocr.models import ModelPaths, bundled_models, make_int8  # noqa: E402
+from receiptflow.adapters.ocr.engine import EngineConfig, OcrEngine, decode_page  # noqa: E402
+from receiptflow.adapters.ocr.model_files import ModelPaths, bundled_models, make_int8  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
@@ -71,6 +71,9 @@ def test_int8_detector_is_made_and_reads_like_fp32(settings: Settings, tmp_path:
 
 def test_model_command_reports_the_models() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "receiptflow.ocr.models", "show"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "receiptflow.adapters.ocr.model_files", "show"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "det: " in out.stdout and ".onnx" in out.stdout

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("rapidocr")
 
-from receiptflow.ocr.models import RECIPE_VERSION, bundled_models, int8_path, resolve_models  # noqa: E402
+from receiptflow.adapters.ocr.model_files import RECIPE_VERSION, bundled_models, int8_path, resolve_models  # noqa: E402
 
 
 def test_falls_back_to_fp32_when_no_int8_copy(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ pytest.importorskip("rapidocr")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from receiptflow.ocr.engine import EngineConfig, OcrEngine  # noqa: E402
+from receiptflow.adapters.ocr.engine import EngineConfig, OcrEngine  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from receiptflow.extract import extract_receipt
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 
 from tests.support.ocr_layout import ocr_lines
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from receiptflow.extract.geometry import locate_fields
 from receiptflow.models import DateField, FieldBox, MoneyField, Receipt, TextField
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 
 PAGE = (600, 1000)
 ROW = 30.0

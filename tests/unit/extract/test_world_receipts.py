@@ -16,7 +16,7 @@ from dataclasses import replace
 import pytest
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.locales import country_currency
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 
 from tests.unit.extract.layouts import receipt_lines
 from tests.unit.extract.world_receipts import WORLD, WorldReceipt

@@ -15,7 +15,7 @@ from tests.support.bad_inputs import encode_image, receipt_image
 
 
 def _opencv(page: PageImage) -> np.ndarray:
-    """The page's bytes decoded the way ``receiptflow.ocr.engine.decode_page`` does."""
+    """The page's bytes decoded the way ``receiptflow.adapters.ocr.engine.decode_page`` does."""
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
     return np.asarray(cv2.imdecode(np.frombuffer(page.data, np.uint8), flags))
 

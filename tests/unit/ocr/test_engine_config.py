@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from receiptflow.ocr.engine import EngineConfig, auto_threads, det_size, engine_config
+from receiptflow.adapters.ocr.engine import EngineConfig, auto_threads, det_size, engine_config
 from receiptflow.settings import Settings
 
 
@@ -56,7 +56,7 @@ def test_the_upscale_respects_the_shorter_side_cap() -> None:
 def test_the_detector_input_of_a_small_page_is_scaled_up_by_default() -> None:
     """The default engine (no settings) reads small photos at the detector's full size."""
     import numpy as np
-    from receiptflow.ocr.engine import det_blob
+    from receiptflow.adapters.ocr.engine import det_blob
 
     config = EngineConfig()
     page = np.full((420, 300, 3), 255, dtype=np.uint8)

@@ -6,13 +6,13 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+from receiptflow.adapters.ocr.engine import EngineConfig, OcrEngine, engine_config
 from receiptflow.document import Document, PageImage
 from receiptflow.errors import NoReceiptFoundError
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.geometry import locate_fields
 from receiptflow.models import Receipt
-from receiptflow.ocr.engine import EngineConfig, OcrEngine, engine_config
-from receiptflow.ocr.lines import OcrLine
+from receiptflow.models.ocr_lines import OcrLine
 from receiptflow.ports import ProviderOutput
 from receiptflow.settings import Settings
 

@@ -12,8 +12,8 @@ Measured choices (``docs/performance.md`` has every option tried, with its speed
 - each text line is cut out and resized to the recogniser's 48 px height in one warp, and read on its
   own, padded to the 320 px width the recogniser was trained at (batches of similar width, bounded in
   lines and padded pixels, are a knob; on CPU they were slower);
-- the int8 copy of the detector (``receiptflow.ocr.models``) is used when present, the fp32 original
-  otherwise (the recogniser stays fp32); onnxruntime runs ``threads`` intra-op threads per process
+- the int8 copy of the detector (``receiptflow.adapters.ocr.model_files``) is used when present, the fp32
+  original otherwise (the recogniser stays fp32); onnxruntime runs ``threads`` intra-op threads per process
   (the cores shared among the workers).
 
 Only the bundled models are used: a missing model is a ``ProviderConfigError``, never a download.
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from receiptflow.adapters.ocr.model_files import ModelPaths, resolve_models
 from receiptflow.document import PageImage
 from receiptflow.errors import CorruptImageError
-from receiptflow.ocr.lines import OcrLine
-from receiptflow.ocr.models import ModelPaths, resolve_models
+from receiptflow.models.ocr_lines import OcrLine
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,8 +1,8 @@
 """The OCR model files: the fp32 models bundled in the rapidocr wheel, and an int8 copy of the detector.
 
 The int8 copy is made once, offline, with onnxruntime's own quantisation tools (``make install``
-runs ``python -m receiptflow.ocr.models``) and written to a cache folder named after the source model's
-hash and the recipe version, so a new wheel or recipe never picks up stale copies. When a copy is
+runs ``python -m receiptflow.adapters.ocr.model_files``) and written to a cache folder named after the source
+model's hash and the recipe version, so a new wheel or recipe never picks up stale copies. When a copy is
 absent the engine uses the fp32 original: slower, same accuracy. Nothing is ever downloaded.
 """
 
@@ -95,9 +95,9 @@ def resolve_models(*, quantized: bool = True, root: Path | None = None) -> Model
 def calibration_inputs(folder: Path, det_max_side: int) -> Iterator[Any]:
     """Detector inputs made from the receipts in ``folder`` (every file the intake accepts), as the
     engine would feed them."""
+    from receiptflow.adapters.ocr.engine import decode_page, det_blob
     from receiptflow.errors import ReceiptflowError
     from receiptflow.intake import load_document
-    from receiptflow.ocr.engine import decode_page, det_blob
     from receiptflow.settings import Settings
 
     settings = Settings()
@@ -134,7 +134,7 @@ def make_int8(calibration: Path, *, root: Path | None = None, force: bool = Fals
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from receiptflow.ocr.engine import EngineConfig
+    from receiptflow.adapters.ocr.engine import EngineConfig
 
     fp32 = bundled_models()
     det_target = int8_path(fp32.det, root)
