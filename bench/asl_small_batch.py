@@ -32,7 +32,8 @@ for entry in (ROOT, ROOT / "shared", ROOT / "functions"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from bench.sfn_scale import MINIMAL_EXPENSE, _image  # noqa: E402 - after the path set-up
+from bench.sfn_scale import _image  # noqa: E402 - after the path set-up
+from tests.support.textract import MINIMAL_EXPENSE  # noqa: E402
 
 TENANT = "bench"
 PRICE_PER_TRANSITION_USD = 0.000025  # Step Functions Standard, us-east-1

@@ -474,7 +474,7 @@ class Run:
 
     def _count_textract(self, client: Any) -> Callable[[], None]:
         """Answer every AnalyzeExpense call with a one-page receipt, counting calls and pages."""
-        from bench.sfn_scale import MINIMAL_EXPENSE
+        from tests.support.textract import MINIMAL_EXPENSE
 
         meter = self.metering.meter
 

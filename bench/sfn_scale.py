@@ -19,7 +19,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -30,28 +29,9 @@ for entry in (ROOT, ROOT / "shared", ROOT / "functions"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
+from tests.support.textract import MINIMAL_EXPENSE  # noqa: E402 - after the path set-up
+
 TENANT = "bench"
-MINIMAL_EXPENSE: dict[str, Any] = {
-    "DocumentMetadata": {"Pages": 1},
-    "ExpenseDocuments": [
-        {
-            "ExpenseIndex": 1,
-            "SummaryFields": [
-                {
-                    "Type": {"Text": "VENDOR_NAME", "Confidence": 99.0},
-                    "ValueDetection": {"Text": "BENCH MART", "Confidence": 99.0},
-                    "PageNumber": 1,
-                },
-                {
-                    "Type": {"Text": "TOTAL", "Confidence": 99.0},
-                    "ValueDetection": {"Text": "12.50", "Confidence": 99.0},
-                    "PageNumber": 1,
-                },
-            ],
-            "LineItemGroups": [],
-        }
-    ],
-}
 
 
 @dataclass

@@ -21,6 +21,30 @@ if TYPE_CHECKING:
 FIXTURE_SUBDIR = Path("fixtures") / "textract"
 MEGA_MARKET = "textractor__test_analyze_expense_from_path.json"
 
+# A minimal one-page AnalyzeExpense answer (vendor and total only), for runs about the batch lifecycle,
+# not extraction: the behavioural suite and the AWS benches.
+MINIMAL_EXPENSE: dict[str, Any] = {
+    "DocumentMetadata": {"Pages": 1},
+    "ExpenseDocuments": [
+        {
+            "ExpenseIndex": 1,
+            "SummaryFields": [
+                {
+                    "Type": {"Text": "VENDOR_NAME", "Confidence": 99.0},
+                    "ValueDetection": {"Text": "MINIMAL MART", "Confidence": 99.0},
+                    "PageNumber": 1,
+                },
+                {
+                    "Type": {"Text": "TOTAL", "Confidence": 99.0},
+                    "ValueDetection": {"Text": "12.50", "Confidence": 99.0},
+                    "PageNumber": 1,
+                },
+            ],
+            "LineItemGroups": [],
+        }
+    ],
+}
+
 
 def fixture_dir(shared_dir: Path) -> Path:
     """Folder of the recorded responses under the shared project material."""

@@ -30,31 +30,10 @@ from receiptflow.blob_keys import upload_prefix
 from receiptflow.models import Batch, BatchItem, Event, parse_event
 from receiptflow.ports import BlobStore, Run
 
+from tests.support.textract import MINIMAL_EXPENSE
+
 TENANT = "tenant-a"
 WAIT_S = 180.0
-
-# A minimal AnalyzeExpense answer: the suite is about the batch lifecycle, not extraction.
-EXPENSE: dict[str, Any] = {
-    "DocumentMetadata": {"Pages": 1},
-    "ExpenseDocuments": [
-        {
-            "ExpenseIndex": 1,
-            "SummaryFields": [
-                {
-                    "Type": {"Text": "VENDOR_NAME", "Confidence": 99.0},
-                    "ValueDetection": {"Text": "BEHAVIOUR MART", "Confidence": 99.0},
-                    "PageNumber": 1,
-                },
-                {
-                    "Type": {"Text": "TOTAL", "Confidence": 99.0},
-                    "ValueDetection": {"Text": "12.50", "Confidence": 99.0},
-                    "PageNumber": 1,
-                },
-            ],
-            "LineItemGroups": [],
-        }
-    ],
-}
 
 
 @dataclass
@@ -145,7 +124,7 @@ class LocalDriver:
 
         self._text = TEXTRACT
         self._throttles = [0]
-        self._cloud_cm = fake_cloud(EXPENSE, self._decide)
+        self._cloud_cm = fake_cloud(MINIMAL_EXPENSE, self._decide)
         self.cloud = self._cloud_cm.__enter__()
         for name, value in self.cloud.env().items():  # the workers' boto3 clients go to the fake cloud
             monkeypatch.setenv(name, value)
@@ -274,7 +253,7 @@ class AwsDriver:
         for _ in range(throttles):
             add_error(self._stubber, "ThrottlingException")
         for _ in range(20):
-            self._stubber.add_response("analyze_expense", analyze_expense_output(client, EXPENSE))
+            self._stubber.add_response("analyze_expense", analyze_expense_output(client, MINIMAL_EXPENSE))
 
     def _on_call(self, params: dict[str, Any], **kwargs: Any) -> None:
         """Inside the Scan Image handler, as the provider call is made (the item is claimed)."""
