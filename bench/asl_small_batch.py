@@ -16,6 +16,7 @@ absolute figure is not AWS's).
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -124,8 +125,11 @@ def run(items: int, variant: str) -> dict[str, float]:
 
 def main(argv: list[str]) -> int:
     """Print one JSON line per variant: median seconds over the rounds, transitions, cost per batch."""
-    items = int(argv[0]) if argv else 5
-    rounds = int(argv[1]) if len(argv) > 1 else 3
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("items", type=int, nargs="?", default=5, help="images per batch (default 5)")
+    parser.add_argument("rounds", type=int, nargs="?", default=3, help="rounds per variant (default 3)")
+    args = parser.parse_args(argv)
+    items, rounds = args.items, args.rounds
     for variant in ("distributed", "inline"):
         results = [run(items, variant) for _ in range(rounds)]
         transitions = results[0]["transitions"]
