@@ -39,7 +39,7 @@ def main() -> None:
         write_receipts(folder, 1)
         (folder / "form_draws_itself.pdf").write_bytes(self_drawing_pdf(3))
         (folder / "forms_fan_out_1e7.pdf").write_bytes(fan_out_pdf(8, 10))
-        (folder / "tiling_step_0.01.pdf").write_bytes(tiling_pdf("0.01"))
+        (folder / "tiling_step_0.001.pdf").write_bytes(tiling_pdf("0.001"))
         out = Path(tmp) / "out.jsonl"
         started = time.monotonic()
         proc = subprocess.Popen(

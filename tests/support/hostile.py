@@ -162,8 +162,10 @@ def self_drawing_pdf(fan: int) -> bytes:
 
 
 def tiling_pdf(step: str) -> bytes:
-    """A PDF of under 1 KB whose page is filled with a tiling pattern of cell ``step`` points: a step of
-    0.01 repeats the cell 4*10**8 times, minutes of rendering with little memory (a slow item)."""
+    """A PDF of under 1 KB whose page is filled with a tiling pattern of cell ``step`` points, rendering
+    slowly in little memory (about 20 MiB). A step of 0.001 repeats the cell 4*10**10 times: at 200 dpi
+    that is most of an hour on a quiet machine (0.01, 100 times fewer cells, took 30 to 90 s), so an item
+    time limit of minutes always stops it."""
     cell = b"0 0 0.5 0.5 re f"
     content = b"/Pattern cs /P scn 0 0 200 200 re f"
     return one_page_pdf(

@@ -93,7 +93,7 @@ def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tm
     folder = tmp_path / "in"
     receipts = write_receipts(folder, 2)
     (folder / "form_draws_itself.pdf").write_bytes(self_drawing_pdf(3))
-    (folder / "tiling_step_0.01.pdf").write_bytes(tiling_pdf("0.01"))
+    (folder / "tiling_step_0.001.pdf").write_bytes(tiling_pdf("0.001"))
     max_pixels = Settings().max_pixels
     (folder / "just_under_the_pixel_limit.jpg").write_bytes(blank_jpeg(max_pixels - 250_000))
     (folder / "just_over_the_pixel_limit.jpg").write_bytes(blank_jpeg(max_pixels + 250_000))
@@ -117,7 +117,7 @@ def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tm
     assert set(rows) == {
         *receipts,
         "form_draws_itself.pdf",
-        "tiling_step_0.01.pdf",
+        "tiling_step_0.001.pdf",
         "just_under_the_pixel_limit.jpg",
         "just_over_the_pixel_limit.jpg",
     }
@@ -125,12 +125,12 @@ def test_items_that_never_finish_are_stopped_at_a_limit_and_the_batch_goes_on(tm
     under, over = rows["just_under_the_pixel_limit.jpg"].error, rows["just_over_the_pixel_limit.jpg"].error
     assert under is not None and under.code == "no_text_found", under
     assert over is not None and over.code == "too_many_pixels", over
-    for name in ("form_draws_itself.pdf", "tiling_step_0.01.pdf"):
+    for name in ("form_draws_itself.pdf", "tiling_step_0.001.pdf"):
         error = rows[name].error
         assert error is not None and error.code == "resource_limit", (name, error)
         assert STOPPED.match(error.message), error.message
-    assert rows["tiling_step_0.01.pdf"].error is not None
-    assert rows["tiling_step_0.01.pdf"].error.message.startswith(f"time limit {TIME_LIMIT_S} s")
+    assert rows["tiling_step_0.001.pdf"].error is not None
+    assert rows["tiling_step_0.001.pdf"].error.message.startswith(f"time limit {TIME_LIMIT_S} s")
     for name, known in receipts.items():
         receipt = rows[name].receipt
         assert rows[name].ok and receipt is not None, rows[name].error

@@ -278,11 +278,13 @@ def test_retry_failed_right_as_a_run_reports_its_end_is_not_refused(tmp_path: Pa
     batch = make_batch(root, "b1", [tmp_path / "missing.jpg"])
     retried: list[Batch] = []
     completes: list[CompleteEvent] = []
+    asked = threading.Event()  # set before the retry: its own run may end before retry_failed returns
 
     def retry_on_complete(event: Event) -> None:
         if isinstance(event, CompleteEvent):
             completes.append(event)
-            if not retried:  # still on the first run's thread, before it ends
+            if not asked.is_set():  # still on the first run's thread, before it ends
+                asked.set()
                 retried.append(root.batches.retry_failed(root.batches.get("local", "b1")))
 
     root.hub.subscribe("b1", retry_on_complete)
