@@ -10,8 +10,13 @@ models. Each worker reports its RSS at rest (models loaded, and again after the 
 (``VmHWM``, exact for a spawned process); the summed RSS of the whole tree is sampled during the runs.
 
 Runs: ``baseline`` (rapidocr's pipeline, fp32, 1 thread per worker), ``new`` (``engine_config`` of the
-settings: threads from cores and workers, int8 models when made), ``new-1t`` (the same with one thread
-per worker, the like-for-like process scaling figure), ``default`` (a plain ``RapidOCR()``, P4).
+settings: threads from cores and workers, int8 models when made; what ``receiptflow scan`` runs with no
+flags at that worker count, the page read from the pixels intake decoded, as the local provider does),
+``new-1t`` (the same with one thread per worker, the like-for-like process scaling figure), ``default``
+(a plain ``RapidOCR()``, P4).
+
+``--layouts 2x1 1x2 ...`` instead compares ``new`` at several worker x thread layouts (interleaved
+rounds, medians, each as a ratio to the first layout): how to split the cores.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ def _init(kind: str, workers: int) -> None:
         settings = Settings(workers=workers)
         if kind == "new-1t":
             settings = settings.model_copy(update={"ocr_threads": 1})
+        elif kind.startswith("new:"):  # a worker x thread layout: "new:<threads>"
+            settings = settings.model_copy(update={"ocr_threads": int(kind.partition(":")[2])})
         engine = OcrEngine(engine_config(settings))
     engine.warm_up()
     _reader = engine
@@ -88,13 +95,18 @@ def _ready(_: int) -> tuple[int, float]:
 
 def _scan(path: str) -> tuple[int, int, float, float]:
     """One image's scan work; returns (pid, lines, RSS now, peak RSS) in MiB."""
+    from receiptflow.adapters.ocr.engine import OcrEngine
+    from receiptflow.adapters.ocr.provider import read_document
     from receiptflow.extract import extract_receipt
     from receiptflow.extract.checks import check_receipt
     from receiptflow.intake import load_document
     from receiptflow.settings import get_settings
 
     doc = load_document(Path(path).read_bytes(), settings=get_settings())
-    lines = [line for index, page in enumerate(doc.pages) for line in _reader.read(page, index)]
+    if isinstance(_reader, OcrEngine):  # as the local provider reads: intake's decoded pixels
+        lines = read_document(_reader, doc)
+    else:
+        lines = [line for index, page in enumerate(doc.pages) for line in _reader.read(page, index)]
     check_receipt(extract_receipt(lines, page_sizes=[(p.width, p.height) for p in doc.pages]))
     status = _status_mb()
     return os.getpid(), len(lines), status["VmRSS"], status["VmHWM"]
@@ -180,6 +192,36 @@ def measure(images: Path = DEFAULT_IMAGES, n: int = 12, rounds: int = 3) -> dict
     }
 
 
+def measure_layouts(
+    layouts: Sequence[tuple[int, int]], images: Path = DEFAULT_IMAGES, n: int = 12, rounds: int = 3
+) -> dict[str, Any]:
+    """``new`` at each (workers, threads) layout, ``rounds`` interleaved rounds in rotated order; median
+    images/s of each and its ratio to the first layout's."""
+    paths = sorted(images.glob("*.jpg"))[:n]
+    if not paths:
+        raise FileNotFoundError(f"no .jpg images in {images}")
+    names = [f"{w}x{t}" for w, t in layouts]
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        for workers, threads in layouts[round_ % len(layouts) :] + layouts[: round_ % len(layouts)]:
+            run = one_run(f"new:{threads}", workers, paths)
+            rates[f"{workers}x{threads}"].append(run["images_per_s"])
+    median = {name: float(statistics.median(values)) for name, values in rates.items()}
+    return {
+        "images": len(paths),
+        "rounds": rounds,
+        "images_per_s": median,
+        "vs_first": {name: median[name] / median[names[0]] for name in names},
+        "samples": rates,
+        "load_average": os.getloadavg(),
+    }
+
+
+def _layout(text: str) -> tuple[int, int]:
+    workers, _, threads = text.partition("x")
+    return int(workers), int(threads)
+
+
 def print_table(figures: dict[str, Any]) -> None:
     """The runs and the ratios."""
     print(f"engine runs on {figures['images']} images, median of {figures['rounds']} interleaved rounds")
@@ -211,9 +253,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--layouts", nargs="+", type=_layout, metavar="WxT", help="compare workers x threads layouts"
+    )
     args = parser.parse_args(argv)
-    figures = measure(args.images, args.n, args.rounds)
-    print_table(figures)
+    if args.layouts:
+        figures = measure_layouts(args.layouts, args.images, args.n, args.rounds)
+        print(f"layouts on {figures['images']} images, median of {figures['rounds']} rounds")
+        for name, rate in figures["images_per_s"].items():
+            print(f"  {name:<6} {rate:6.3f} images/s  {figures['vs_first'][name]:5.2f}x")
+        print("  load average (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in figures["load_average"]))
+    else:
+        figures = measure(args.images, args.n, args.rounds)
+        print_table(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -131,6 +131,7 @@ def measure(
     return {
         "images": len(paths),
         "workers": workers,
+        "repeats": repeats,
         "raw_ocr_s": raw,
         "pipeline_cold_s": cold,
         "pipeline_warm_s": warm,
