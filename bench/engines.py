@@ -200,6 +200,7 @@ def measure_layouts(
     paths = sorted(images.glob("*.jpg"))[:n]
     if not paths:
         raise FileNotFoundError(f"no .jpg images in {images}")
+    layouts = list(layouts)
     names = [f"{w}x{t}" for w, t in layouts]
     rates: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(rounds):

@@ -302,7 +302,8 @@ def render_doc(figures: dict[str, Any], rows: list[tuple[str, str, str, str]], c
         "extraction, checks, SQLite, events) wall time over the bare OCR engine's wall time, same images, "
         f"same number of worker processes ({d.get('workers', '?')}), each including its pool start-up "
         f"(`bench/pipeline_overhead.py`); the two alternate {p1.get('repeats', 1)} time(s) and the "
-        f"fastest of each counts. In CPU seconds (main process + workers): {p1.get('overhead_cpu_ratio', 0):.2f}.",
+        f"fastest of each counts. In CPU seconds (main process + workers): "
+        f"{p1.get('overhead_cpu_ratio', 0):.2f}.",
         "- **P2** the same batch again on the same data dir: every item is a cache hit; cold / warm.",
         "- **P3** seconds from starting a batch of all the images to its first `result` event, over the "
         "wall time of a one-image batch started the same way (pool start-up included in both).",
