@@ -293,7 +293,7 @@ rounding    | ru    | ОКРУГЛЕНИЕ
 rounding    | uk    | ЗАОКРУГЛЕННЯ
 rounding    | bg    | ЗАКРЪГЛЯНЕ
 rounded     | en    | {TOTAL} ?(ROUND|AFTER)* ; ROUND[A-Z]* ?[TLI1][O0]T*
-change      | en    | *CHANGE* ; BAL ; BALANCE ; CHG AMT
+change      | en    | *CHANGE* ; BAL ; BALANCE ; CHG AMT ; CHG ; CHNG
 change      | de    | RUCKGELD ; ZURUCK ; WECHSELGELD
 change      | fr    | RENDU ; MONNAIE RENDUE ; A RENDRE
 change      | es    | CAMBIO ; VUELTO ; VUELTA ; SU CAMBIO
@@ -481,7 +481,7 @@ time        | th    | เวลา
 time        | ja    | 時刻 ; 時間
 time        | zh    | 时间 ; 時間
 time        | ko    | 시간
-expiry      | en    | EXP ; EXP* ; VALID* ; BEST BEFORE ; USE BY ; DUE
+expiry      | en    | EXP ; EXP* ; VALID* ; BEST BEFORE ; USE BY ; DUE ; RETURNS? (BY|BEFORE|UNTIL)
 expiry      | de    | GULTIG* ; HALTBAR* ; MHD ; MINDESTENS HALTBAR
 expiry      | fr    | VALABLE* ; A CONSOMMER ; DLC ; DLUO ; EXPIRE*
 expiry      | es    | VALIDO ; VALIDA ; CADUCIDAD ; CONSUMIR ANTES ; VENCE* ; VENCIMIENTO
