@@ -140,8 +140,8 @@ class Amount:
 
 def fix_digits(text: str) -> str:
     """Undo OCR confusions inside tokens that are clearly numbers (``1O.5O`` → ``10.50``, ``RM5:00`` →
-    ``RM5.00``, ``S12.50`` → ``$12.50``) and read other scripts' digits (``๑๒.๕๐``) as ASCII; the text keeps its length so
-    positions stay valid."""
+    ``RM5.00``, ``S12.50`` → ``$12.50``) and read other scripts' digits (``๑๒.๕๐``) as ASCII; the text
+    keeps its length so positions stay valid."""
     text = mend_dollar(text.translate(_UNICODE_DIGITS))
     text = _COLON_DECIMAL.sub(lambda m: m.group(0).replace(":", "."), text)
     return _NUMERIC_TOKEN.sub(_digits_if_numeric, text)

@@ -223,7 +223,9 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
 _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![^\W\d_])(?:GSTIN|CGST|SGST|IGST)(?![^\W\d_])", re.I), "INR"),
     (
-        re.compile(r"SDN\.?\s*BHD|\bS/B\b|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I),
+        re.compile(
+            r"SDN\.?\s*BHD|\bS/B\b|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
+        ),
         "MYR",
     ),
     (re.compile(r"(?<![^\W\d_])(?:TOPKDV|KDV|VKN|TOPLAM|FİŞ|NAKİT)(?![^\W\d_])|[İıŞşĞğ]"), "TRY"),
