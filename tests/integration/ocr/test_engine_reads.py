@@ -64,7 +64,8 @@ def test_int8_detector_is_made_and_reads_like_fp32(settings: Settings, tmp_path:
     made = make_int8(SAMPLES / "receipts", root=tmp_path)
     assert made.is_file() and made.stat().st_size < bundled_models().det.stat().st_size / 2
     truth, doc = _sample("my_kedai_runcit", settings)
-    engine = OcrEngine(EngineConfig(), ModelPaths(det=made, rec=bundled_models().rec))
+    fp32 = bundled_models()
+    engine = OcrEngine(EngineConfig(), ModelPaths(det=made, rec=fp32.rec, cls=fp32.cls))
     text = " ".join(line.text for line in engine.read(doc.pages[0]))  # type: ignore[attr-defined]
     assert truth["vendor_name"] in text and truth["total"] in text
 

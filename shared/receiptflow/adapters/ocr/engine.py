@@ -4,7 +4,10 @@ run on onnxruntime by our own lean pipeline (rapidocr's DB post-processing is re
 Measured choices (``docs/performance.md`` has every option tried, with its speed and accuracy):
 
 - the page is decoded once, straight to the BGR array both models read, and dropped before ``read``
-  returns; no orientation classifier (it breaks good lines);
+  returns;
+- pages photographed sideways or scanned upside down are read the right way round: each line is cut out
+  along its long side, and the bundled angle classifier decides by a page-wide vote whether the lines
+  read upside down (``orientation``); a line's own vote never turns it (that breaks good lines);
 - the detector's input is sized from the page itself: scaled down when the longer side exceeds
   ``det_max_side`` or the shorter side exceeds ``det_short_side``, and a small page (a phone photo
   under 500 px wide) scaled up until its longer side reaches ``det_upscale_side`` (800): at native
@@ -29,6 +32,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from receiptflow.adapters.ocr.model_files import ModelPaths, resolve_models
+from receiptflow.adapters.ocr.orientation import upside_down_groups
 from receiptflow.document import PageImage
 from receiptflow.errors import CorruptImageError
 from receiptflow.models.ocr_lines import OcrLine
@@ -67,6 +71,7 @@ class EngineConfig:
     det_box_thresh: float = 0.5
     det_unclip_ratio: float = 1.6
     text_score_min: float = 0.5  # lines read with a lower mean confidence are dropped (as rapidocr does)
+    page_orientation: bool = True  # read sideways and upside-down pages the right way round
 
     def describe(self, models: ModelPaths) -> dict[str, Any]:
         """What the output depends on: the knobs and the model files by name."""
@@ -74,6 +79,7 @@ class EngineConfig:
             **{k: v for k, v in vars(self).items() if k not in ("threads", "mem_arena", "mem_pattern")},
             "det_model": models.det.name,
             "rec_model": models.rec.name,
+            **({"cls_model": models.cls.name} if self.page_orientation else {}),
         }
 
 
@@ -142,7 +148,7 @@ class OcrEngine:
         self.config = config or EngineConfig()
         self.models = models or resolve_models(quantized=self.config.quantized)
         self._lock = threading.Lock()
-        self._sessions: tuple[Any, Any] | None = None
+        self._sessions: tuple[Any, Any, Any] | None = None
         self._charset: list[str] = []
         self._db: Any = None
 
@@ -171,7 +177,7 @@ class OcrEngine:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return options
 
-    def _load(self) -> tuple[Any, Any]:
+    def _load(self) -> tuple[Any, Any, Any]:
         if self._sessions is None:
             import onnxruntime as ort
             from rapidocr.ch_ppocr_det.utils import DBPostProcess
@@ -180,6 +186,11 @@ class OcrEngine:
             providers = ["CPUExecutionProvider"]
             det = ort.InferenceSession(str(self.models.det), options, providers=providers)
             rec = ort.InferenceSession(str(self.models.rec), options, providers=providers)
+            cls = (
+                ort.InferenceSession(str(self.models.cls), options, providers=providers)
+                if self.config.page_orientation
+                else None
+            )
             characters = rec.get_modelmeta().custom_metadata_map["character"].splitlines()
             self._charset = ["", *characters, " "]  # CTC blank first, space last (as PaddleOCR trains)
             self._db = DBPostProcess(
@@ -190,11 +201,11 @@ class OcrEngine:
                 use_dilation=True,
                 score_mode="fast",
             )
-            self._sessions = (det, rec)
+            self._sessions = (det, rec, cls)
         return self._sessions
 
     def warm_up(self) -> None:
-        """Load both models now (a worker does this before its first image)."""
+        """Load the models now (a worker does this before its first image)."""
         with self._lock:
             self._load()
 
@@ -205,20 +216,26 @@ class OcrEngine:
     def read_image(self, image: Image, page_index: int = 0) -> list[OcrLine]:
         """OCR one BGR page array (as :func:`decode_page` returns it)."""
         with self._lock:
-            det, rec = self._load()
+            det, rec, cls = self._load()
             image, top = _pad_thin(image)
-            quads = self._detect(det, image)
-            crops = [_crop_line(image, quad) for quad in quads]
+            cuts = [reading_points(quad) for quad in self._detect(det, image)]
+            crops = [_crop_line(image, points) for points, _ in cuts]
             del image
+            if cls is not None:
+                turned = upside_down_groups(cls, crops, [vertical for _, vertical in cuts])
+                for i, (points, vertical) in enumerate(cuts):
+                    if vertical in turned:
+                        crops[i] = crops[i][::-1, ::-1]
+                        cuts[i] = (points[[2, 3, 0, 1]], vertical)
             texts = self._recognise(rec, crops)
             del crops
             release_free_memory()
         lines = []
-        for quad, (text, score) in zip(quads, texts, strict=True):
+        for (points, _), (text, score) in zip(cuts, texts, strict=True):
             if score < self.config.text_score_min or not text.strip():
                 continue
-            xs = [float(p[0]) for p in quad]
-            ys = [float(p[1]) - top for p in quad]
+            xs = [float(p[0]) for p in points]
+            ys = [float(p[1]) - top for p in points]
             lines.append(
                 OcrLine(
                     text=text,
@@ -320,20 +337,29 @@ def _pad_thin(image: Image) -> tuple[Image, int]:
     return np.asarray(padded, dtype=np.uint8), pad
 
 
-def _crop_line(image: Image, quad: Any) -> Image:
-    """The line under ``quad`` straightened and scaled to the recogniser's height in one warp
-    (a line taller than wide is read turned by 90 degrees, as PaddleOCR does)."""
-    import cv2
+def reading_points(quad: Any) -> tuple[Any, bool]:
+    """The detector's quadrilateral (clockwise from top left) in reading order, the first two points
+    along the baseline's top edge, and whether the line is cut out vertically: a line taller than wide
+    is read turned by 90 degrees, as PaddleOCR does (its first point then is the top right)."""
     import numpy as np
 
     points = np.asarray(quad, dtype=np.float32)
     norm = np.linalg.norm
+    width = max(float(norm(points[0] - points[1])), float(norm(points[2] - points[3])))
+    height = max(float(norm(points[0] - points[3])), float(norm(points[1] - points[2])))
+    vertical = height >= 1.5 * max(width, 1.0)
+    return (points[[1, 2, 3, 0]] if vertical else points), vertical
+
+
+def _crop_line(image: Image, points: Any) -> Image:
+    """The line under ``points`` (in reading order) straightened and scaled to the recogniser's height
+    in one warp."""
+    import cv2
+    import numpy as np
+
+    norm = np.linalg.norm
     width = max(1.0, float(norm(points[0] - points[1])), float(norm(points[2] - points[3])))
     height = max(1.0, float(norm(points[0] - points[3])), float(norm(points[1] - points[2])))
-    vertical = height / width >= 1.5
-    if vertical:  # read bottom-to-top: the crop's first column becomes the last row
-        points = points[[1, 2, 3, 0]]
-        width, height = height, width
     out_w = max(1, math.ceil(REC_HEIGHT * width / height))
     if height > 2 * REC_HEIGHT:  # large text: straighten at full size, then average down
         size = (max(1, round(width)), max(1, round(height)))

@@ -21,7 +21,11 @@ from typing import Any
 
 from receiptflow.errors import ProviderConfigError
 
-MODEL_FILES = {"det": "PP-OCRv6_det_small.onnx", "rec": "PP-OCRv6_rec_small.onnx"}
+MODEL_FILES = {
+    "det": "PP-OCRv6_det_small.onnx",
+    "rec": "PP-OCRv6_rec_small.onnx",
+    "cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+}
 # Bump when the quantisation recipe changes: copies made by another recipe are not reused.
 RECIPE_VERSION = 1
 # The recipe, as measured (docs/performance.md): the convolutional detector quantised statically
@@ -33,10 +37,11 @@ CALIBRATION_MAX_PAGES = 24
 
 @dataclass(frozen=True)
 class ModelPaths:
-    """The detection and recognition model files the engine loads."""
+    """The detection, recognition and line-orientation model files the engine loads."""
 
     det: Path
     rec: Path
+    cls: Path
 
 
 def bundled_model_dir() -> Path:
@@ -52,8 +57,8 @@ def bundled_model_dir() -> Path:
 def bundled_models() -> ModelPaths:
     """The fp32 models of the wheel; ``ProviderConfigError`` when one is missing."""
     folder = bundled_model_dir()
-    paths = ModelPaths(det=folder / MODEL_FILES["det"], rec=folder / MODEL_FILES["rec"])
-    missing = [str(p) for p in (paths.det, paths.rec) if not p.is_file()]
+    paths = ModelPaths(*(folder / MODEL_FILES[name] for name in ("det", "rec", "cls")))
+    missing = [str(p) for p in (paths.det, paths.rec, paths.cls) if not p.is_file()]
     if missing:
         raise ProviderConfigError(f"bundled OCR model missing: {', '.join(missing)}", provider="local")
     return paths
@@ -84,12 +89,12 @@ def int8_path(source: Path, root: Path | None = None) -> Path:
 
 def resolve_models(*, quantized: bool = True, root: Path | None = None) -> ModelPaths:
     """The models to load: the int8 detector when ``quantized`` and it exists, else the fp32 one; the
-    fp32 recogniser."""
+    fp32 recogniser and angle classifier."""
     fp32 = bundled_models()
     if not quantized:
         return fp32
     det = int8_path(fp32.det, root)
-    return ModelPaths(det=det if det.is_file() else fp32.det, rec=fp32.rec)
+    return ModelPaths(det=det if det.is_file() else fp32.det, rec=fp32.rec, cls=fp32.cls)
 
 
 def calibration_inputs(folder: Path, det_max_side: int) -> Iterator[Any]:
@@ -189,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"int8 detector: {made}\n")
         return 0
     models = resolve_models()
-    sys.stdout.write(f"det: {models.det}\nrec: {models.rec}\n")
+    sys.stdout.write(f"det: {models.det}\nrec: {models.rec}\ncls: {models.cls}\n")
     return 0
 
 

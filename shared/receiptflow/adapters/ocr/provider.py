@@ -11,6 +11,7 @@ from receiptflow.document import Document, PageImage
 from receiptflow.errors import NoReceiptFoundError
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.geometry import locate_fields
+from receiptflow.extract.orientation import page_turns, turn_boxes_back, upright
 from receiptflow.models import Receipt
 from receiptflow.models.ocr_lines import OcrLine
 from receiptflow.ports import ProviderOutput
@@ -68,9 +69,13 @@ class LocalProvider:
         return lines
 
     def extract(self, lines: list[OcrLine], doc: Document) -> Receipt:
-        """Extraction step alone: the receipt read from ``lines`` of ``doc``."""
-        receipt = extract_receipt(lines, page_sizes=[(p.width, p.height) for p in doc.pages])
-        locate_fields(receipt, lines, [(p.width, p.height) for p in doc.pages])
+        """Extraction step alone: the receipt read from ``lines`` of ``doc``, pages read sideways or
+        upside down turned upright first (field boxes stay on the pages as stored)."""
+        turns = page_turns(lines)
+        lines, sizes = upright(lines, [(p.width, p.height) for p in doc.pages], turns)
+        receipt = extract_receipt(lines, page_sizes=sizes)
+        locate_fields(receipt, lines, sizes)
+        turn_boxes_back(receipt, turns)
         receipt.provider = self.name
         return receipt
 
