@@ -197,3 +197,44 @@ def test_short_change_label_on_one_line_with_cash() -> None:
 )
 def test_ambiguous_dates_follow_the_receipts_evidence(rows: list[str], expected: str) -> None:
     assert _date(rows) == expected
+
+
+# --- a card or loyalty balance under the payment is neither change nor the total ----------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            ["JOE'S DINER", "Burger | 8.49", "Fries | 2.50", "11.87", "CASH TEND 20.00 CHANGE DUE 8.13"]
+            + ["REWARDS BALANCE | 25.00"],
+            "11.87",
+        ),
+        (
+            ["COFFEE CO", "Latte | 4.50", "Muffin | 2.75", "7.25", "GIFT CARD | 7.25"]
+            + ["REMAINING BAL | 42.75"],
+            "7.25",
+        ),
+        (
+            ["BOULANGERIE", "Baguette | 1,20", "Tarte | 12,30", "13,50", "ESPECES 20,00 RENDU 6,50"]
+            + ["SOLDE CARTE | 26,50"],
+            "13.50",
+        ),
+        (
+            ["CAFETERIA", "Café | 1,50", "Tostada | 2,30", "3,80", "TARJETA | 3,80"]
+            + ["SALDO TARJETA | 21,20"],
+            "3.80",
+        ),
+        (
+            ["BAR ROMA", "Caffè | 1,20", "Cornetto | 1,30", "2,50", "CARTA | 2,50"] + ["SALDO CARTA | 47,50"],
+            "2.50",
+        ),
+        (
+            ["DROGERIE", "Seife | 1,95", "Creme | 4,45", "6,40", "KARTE | 6,40"] + ["Restguthaben | 18,60"],
+            "6.40",
+        ),
+    ],
+)
+def test_card_and_loyalty_balances_are_not_the_total(rows: list[str], expected: str) -> None:
+    # GIVEN the total's label faded and a larger balance of a gift, loyalty or payment card below
+    assert _total(rows) == expected
