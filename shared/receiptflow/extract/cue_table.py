@@ -405,9 +405,11 @@ paid        | uk    | ОПЛАЧЕНО ; ОПЛАТА
 paid        | bg    | ПЛАТЕНО ; ПЛАЩАНЕ
 tendered    | en    | TEND* ; ACCEPTED ; RECEIVED
 ignore      | en    | {TOTAL} ?(QTY|QUANTITY|ITEMS?|ITEM COUNT|PCS|UNITS?|NO|POINTS?|SAVINGS?|WEIGHT|DISC)*
-ignore      | en    | QTY ; ITEMS? ?COUNT ; NO ?OF ?ITEMS? ; POINTS ; MEMBER ; DEPOSIT ; YOU SAVED? ; SAVING* ; REWARDS? BAL* ; (GIFT ?)?CARD BAL* ; REMAINING BAL* ; PREPAID BAL*
+ignore      | en    | QTY ; ITEMS? ?COUNT ; NO ?OF ?ITEMS? ; POINTS ; MEMBER ; DEPOSIT ; YOU SAVED? ; SAVING*
+ignore      | en    | REWARDS? BAL* ; (GIFT ?)?CARD BAL* ; REMAINING BAL* ; PREPAID BAL*
 ignore      | de    | ANZAHL* ; ARTIKEL ; PUNKTE ; GESPART ; STUCK ; *GUTHABEN
-ignore      | fr    | NB ARTICLES ; NOMBRE D ?ARTICLES ; ARTICLES ; POINTS ; ECONOMIE* ; SOLDE (CARTE|FIDELITE|CAGNOTTE) ; CAGNOTTE
+ignore      | fr    | NB ARTICLES ; NOMBRE D ?ARTICLES ; ARTICLES ; POINTS ; ECONOMIE*
+ignore      | fr    | SOLDE (CARTE|FIDELITE|CAGNOTTE) ; CAGNOTTE
 ignore      | es    | ARTICULOS ; UNIDADES ; AHORRO ; PUNTOS ; SALDO (TARJETA|MONEDERO)
 ignore      | it    | ARTICOLI ; PEZZI ; RISPARMI* ; PUNTI ; SALDO (CARTA|PUNTI)
 ignore      | nl    | AANTAL* ; ARTIKELEN ; VOORDEEL ; PUNTEN
