@@ -107,6 +107,10 @@ DIGITISH = str.maketrans(
     {"O": "0", "o": "0", "D": "0", "Q": "0", "U": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
 )
 _COLON_DECIMAL = re.compile(r"(?:RM|\$|€|£)\s?\d+:\d{2}(?!\d|:)")
+# a "$" OCR read as "S" before an amount with a decimal point ("S12.50", "TOTAL S 8.99"): standing
+# alone, not part of a word or code; up to four digits before the point (tax codes glued to quantities
+# such as "S4218.00" are left alone)
+_DOLLAR_AS_S = re.compile(r"(?<![\w$.,])S(?=\s?\d{1,3}(?:,\d{3})?\.\d{2}(?![\d.,]))")
 # a number token, also glued to a currency prefix ("RM7.7O")
 _NUMERIC_TOKEN = re.compile(r"(?:(?<=RM)|(?<![A-Za-z]))[\dOoDQUlI|SB]+[.,][\dOoDQUlI|SB]{2}(?![A-Za-z]{2})")
 
@@ -136,11 +140,17 @@ class Amount:
 
 def fix_digits(text: str) -> str:
     """Undo OCR confusions inside tokens that are clearly numbers (``1O.5O`` → ``10.50``, ``RM5:00`` →
-    ``RM5.00``) and read other scripts' digits (``๑๒.๕๐``) as ASCII; the text keeps its length so
-    positions stay valid."""
-    text = text.translate(_UNICODE_DIGITS)
+    ``RM5.00``, ``S12.50`` → ``$12.50``) and read other scripts' digits (``๑๒.๕๐``) as ASCII; the text
+    keeps its length so positions stay valid."""
+    text = mend_dollar(text.translate(_UNICODE_DIGITS))
     text = _COLON_DECIMAL.sub(lambda m: m.group(0).replace(":", "."), text)
     return _NUMERIC_TOKEN.sub(_digits_if_numeric, text)
+
+
+def mend_dollar(text: str) -> str:
+    """``text`` with a ``$`` that OCR read as ``S`` before an amount put back (``S12.50`` → ``$12.50``,
+    ``TOTAL S 8.99``); same length."""
+    return _DOLLAR_AS_S.sub("$", text) if "S" in text else text
 
 
 def _digits_if_numeric(m: re.Match[str]) -> str:
@@ -244,27 +254,35 @@ def _amounts(text: str, convention: Convention) -> tuple[Amount, ...]:
     return tuple(found)
 
 
-# "TOTAL RM 15 15", "TOTAL 28-90", "TOTAL 15:00": the decimal point lost or misread by OCR (a colon on
-# faded prints), the cents still set apart at the end of a labelled row
+# "TOTAL RM 15 15", "CASH 20 00 CHANGE 8 13", "TOTAL 28-90", "TOTAL 15:00": the decimal separator lost
+# or misread by OCR (a colon on faded prints), the cents still set apart after a label, before the row's
+# end or the next label
 _SPACED_DECIMAL = re.compile(
-    rf"(?<=[A-Za-z:)\s])\s(?P<cur>{_CUR})?\s?(?P<int>\d{{1,5}})[ \-:](?P<cents>\d{{2}})\s*$"
+    rf"(?<=[A-Za-z:)\s])\s(?P<cur>{_CUR})?\s?(?P<int>\d{{1,5}})[ \-:](?P<cents>\d{{2}})"
+    r"(?=\s*$|\s+[^\W\d_]{2})"
 )
 
 
-def find_spaced_amount(text: str) -> Amount | None:
-    """The amount ending a labelled row whose decimal point OCR dropped or misread (``TOTAL RM 15 15``,
-    ``TOTAL 28-90``), or None."""
-    m = _SPACED_DECIMAL.search(fold(text))
-    if m is None or not re.search(r"[A-Za-z]{2}", text[: m.start()]):
-        return None
-    cur = m.group("cur")
-    return Amount(
-        value=Decimal(f"{m.group('int')}.{m.group('cents')}"),
-        text=text[m.start() : m.end()].strip(),
-        start=m.start() + 1,
-        end=m.end(),
-        currency=_FOLDED_SYMBOLS.get(cur) if cur else None,
-    )
+def find_spaced_amounts(text: str) -> list[Amount]:
+    """The amounts of a labelled row whose decimal separator OCR dropped or misread (``TOTAL RM 15 15``,
+    ``CASH 20 00 CHANGE 8 13``, ``TOTAL 28-90``), each after words of its own."""
+    folded = fold(text)
+    found: list[Amount] = []
+    prev_end = 0
+    for m in _SPACED_DECIMAL.finditer(folded):
+        if re.search(r"[A-Za-z]{2}", text[prev_end : m.start()]):
+            cur = m.group("cur")
+            found.append(
+                Amount(
+                    value=Decimal(f"{m.group('int')}.{m.group('cents')}"),
+                    text=text[m.start() : m.end()].strip(),
+                    start=m.start() + 1,
+                    end=m.end(),
+                    currency=_FOLDED_SYMBOLS.get(cur) if cur else None,
+                )
+            )
+        prev_end = m.end()
+    return found
 
 
 # Evidence for the decimal separator: a number with two digits after its last separator, not part of
@@ -299,7 +317,7 @@ def infer_convention(texts: list[str], currency: str | None = None) -> Conventio
 def _currency_votes(texts: list[str]) -> tuple[dict[str, float], dict[str, str]]:
     votes: dict[str, float] = {}
     printed: dict[str, str] = {}
-    for text in texts:
+    for text in map(mend_dollar, texts):
         folded = fold(text)
         for m in _currency_tokens(folded):
             token = m.group(0)

@@ -293,7 +293,7 @@ rounding    | ru    | ОКРУГЛЕНИЕ
 rounding    | uk    | ЗАОКРУГЛЕННЯ
 rounding    | bg    | ЗАКРЪГЛЯНЕ
 rounded     | en    | {TOTAL} ?(ROUND|AFTER)* ; ROUND[A-Z]* ?[TLI1][O0]T*
-change      | en    | *CHANGE* ; BAL ; BALANCE ; CHG AMT
+change      | en    | *CHANGE* ; BAL ; BALANCE ; CHG AMT ; CHG ; CHNG
 change      | de    | RUCKGELD ; ZURUCK ; WECHSELGELD
 change      | fr    | RENDU ; MONNAIE RENDUE ; A RENDRE
 change      | es    | CAMBIO ; VUELTO ; VUELTA ; SU CAMBIO
@@ -406,10 +406,12 @@ paid        | bg    | ПЛАТЕНО ; ПЛАЩАНЕ
 tendered    | en    | TEND* ; ACCEPTED ; RECEIVED
 ignore      | en    | {TOTAL} ?(QTY|QUANTITY|ITEMS?|ITEM COUNT|PCS|UNITS?|NO|POINTS?|SAVINGS?|WEIGHT|DISC)*
 ignore      | en    | QTY ; ITEMS? ?COUNT ; NO ?OF ?ITEMS? ; POINTS ; MEMBER ; DEPOSIT ; YOU SAVED? ; SAVING*
-ignore      | de    | ANZAHL* ; ARTIKEL ; PUNKTE ; GESPART ; STUCK
+ignore      | en    | REWARDS? BAL* ; (GIFT ?)?CARD BAL* ; REMAINING BAL* ; PREPAID BAL*
+ignore      | de    | ANZAHL* ; ARTIKEL ; PUNKTE ; GESPART ; STUCK ; *GUTHABEN
 ignore      | fr    | NB ARTICLES ; NOMBRE D ?ARTICLES ; ARTICLES ; POINTS ; ECONOMIE*
-ignore      | es    | ARTICULOS ; UNIDADES ; AHORRO ; PUNTOS
-ignore      | it    | ARTICOLI ; PEZZI ; RISPARMI* ; PUNTI
+ignore      | fr    | SOLDE (CARTE|FIDELITE|CAGNOTTE) ; CAGNOTTE
+ignore      | es    | ARTICULOS ; UNIDADES ; AHORRO ; PUNTOS ; SALDO (TARJETA|MONEDERO)
+ignore      | it    | ARTICOLI ; PEZZI ; RISPARMI* ; PUNTI ; SALDO (CARTA|PUNTI)
 ignore      | nl    | AANTAL* ; ARTIKELEN ; VOORDEEL ; PUNTEN
 ignore      | pt    | ARTIGOS ; ITENS ; POUPANCA
 ignore      | pl    | ILOSC ; LICZBA ; OSZCZEDNOSC*
@@ -481,7 +483,7 @@ time        | th    | เวลา
 time        | ja    | 時刻 ; 時間
 time        | zh    | 时间 ; 時間
 time        | ko    | 시간
-expiry      | en    | EXP ; EXP* ; VALID* ; BEST BEFORE ; USE BY ; DUE
+expiry      | en    | EXP ; EXP* ; VALID* ; BEST BEFORE ; USE BY ; DUE ; RETURNS? (BY|BEFORE|UNTIL)
 expiry      | de    | GULTIG* ; HALTBAR* ; MHD ; MINDESTENS HALTBAR
 expiry      | fr    | VALABLE* ; A CONSOMMER ; DLC ; DLUO ; EXPIRE*
 expiry      | es    | VALIDO ; VALIDA ; CADUCIDAD ; CONSUMIR ANTES ; VENCE* ; VENCIMIENTO

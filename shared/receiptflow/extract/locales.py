@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from receiptflow.extract import cue_table
+from receiptflow.money import mend_dollar
 
 # Votes, positive for month-first. A date that only reads one way outweighs everything else.
 _UNAMBIGUOUS_DATE = 3.0
@@ -21,6 +22,7 @@ _PHONE = 1.5
 _STATE_ZIP = 2.0
 _POSTCODE = 1.0
 _WORDS = 1.0
+_CLOCK = 0.5
 _SCRIPT = 2.0
 
 # Currencies of countries that print dates month-first (the US; the Philippines) and of countries that
@@ -94,11 +96,14 @@ _DAY_FIRST_WORDS = re.compile(
     r"TARIKH|JUMLAH|TUNAI|CUKAI|JALAN|TAMAN|PPN|KEMBALIAN|"
     r"VAT|GST|SST|ABN|ИНН|ПДВ|НДС|ДДС|ИТОГО|СУМА|СУММА|ОБЩО|"
     r"MALAYSIA|SINGAPORE|DUBAI|INDIA|AUSTRALIA|LONDON|DEUTSCHLAND|FRANCE|ESPA[ÑN]A|ITALIA)(?![a-z])"
-    r"|(?i:SDN\.?\s?BHD)"
+    r"|(?i:SDN\.?\s?BHD|(?<![^\W\d_])S/B(?![^\W\d_]))"
 )
 # a US guest check's guest count ("GST 2", "GST: 12") is no Goods and Services Tax
 _GUEST_COUNT = re.compile(r"(?<![^\W\d_])GST\s?:?\s?\d{1,2}(?![\d.,%])", re.I)
 _MONTH_FIRST_WORDS = re.compile(r"\bSALES\s?TAX\b|\bTAX\s?EXEMPT\b|\bZIP\b", re.I)
+# a 12-hour clock ("7:42 PM"): US custom, but also printed in day-first countries (Malaysia, India, the
+# UK), so it only decides a receipt that carries no other evidence
+_TWELVE_HOUR = re.compile(r"(?<!\d)[01]?\d[:.][0-5]\d(?::[0-5]\d)?\s?[AP]\.?M\b", re.I)
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -177,7 +182,7 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
     joined = "\n".join(texts)
     votes: dict[str, float] = {}
     _vote(votes, "dates", _date_votes(texts), True)
-    month_first_money = bool(_MONTH_FIRST_CURRENCY.search(joined))
+    month_first_money = bool(_MONTH_FIRST_CURRENCY.search(mend_dollar(joined)))
     day_first_money = bool(_DAY_FIRST_CURRENCY.search(joined))
     canada = bool(_CANADA.search(joined))
     if month_first_money != day_first_money and not canada:
@@ -198,6 +203,7 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
     )
     if words[0] != words[1]:
         votes["words"] = -_WORDS if words[0] else _WORDS
+    _vote(votes, "clock", _CLOCK, bool(_TWELVE_HOUR.search(joined)))
     _vote(votes, "script", -_SCRIPT, bool(_THAI.search(joined) or _CYRILLIC.search(joined)))
     votes = {k: v for k, v in votes.items() if v}
     total = sum(votes.values())
@@ -217,7 +223,9 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
 _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![^\W\d_])(?:GSTIN|CGST|SGST|IGST)(?![^\W\d_])", re.I), "INR"),
     (
-        re.compile(r"SDN\.?\s*BHD|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I),
+        re.compile(
+            r"SDN\.?\s*BHD|\bS/B\b|\bGST\b|JALAN|MALAYSIA|SELANGOR|JOHOR|KUALA LUMPUR|\bSST\b|TAMAN", re.I
+        ),
         "MYR",
     ),
     (re.compile(r"(?<![^\W\d_])(?:TOPKDV|KDV|VKN|TOPLAM|FİŞ|NAKİT)(?![^\W\d_])|[İıŞşĞğ]"), "TRY"),

@@ -16,7 +16,7 @@ from decimal import Decimal
 from receiptflow.extract import cue_table
 from receiptflow.extract.layout import Row
 from receiptflow.extract.total_ranker import Candidate, candidates, model, ranked
-from receiptflow.money import DOT, Amount, Convention, find_amounts, find_spaced_amount, has_currency
+from receiptflow.money import DOT, Amount, Convention, find_amounts, find_spaced_amounts, has_currency
 
 _INCLUDED = re.compile(r"\bINC", re.I)
 # a whole number ending a row: an amount whose decimal point OCR lost, when the arithmetic agrees
@@ -123,6 +123,15 @@ def _column_pairs(row: Row, nxt: Row, convention: Convention) -> list[Labelled]:
     ]
 
 
+def _with_spaced(amounts: list[Amount], text: str) -> list[Amount]:
+    """``amounts`` and, between them, those whose decimal separator OCR lost (``CASH 20 00 CHANGE
+    8.13``), left to right."""
+    spaced = [
+        s for s in find_spaced_amounts(text) if not any(s.start < a.end and a.start < s.end for a in amounts)
+    ]
+    return sorted([*amounts, *spaced], key=lambda a: a.start) if spaced else amounts
+
+
 def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> list[Labelled]:
     """Every labelled amount, top to bottom (tax-summary table rows skipped)."""
     out: list[Labelled] = []
@@ -132,10 +141,7 @@ def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> li
         if "table" in cue_table.roles(text):
             table_rows_left = 4
             continue
-        amounts = find_amounts(text, convention)
-        spaced = None if amounts or convention.decimal != "." else find_spaced_amount(text)
-        if spaced is not None:
-            amounts = [spaced]
+        amounts = _with_spaced(find_amounts(text, convention), text)
         if table_rows_left > 0:
             table_rows_left -= 1
             if len(amounts) >= 2:

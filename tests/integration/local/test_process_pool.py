@@ -293,7 +293,8 @@ def test_retry_failed_right_as_a_run_reports_its_end_is_not_refused(tmp_path: Pa
     root.run_to_end(batch)
     root.dispatcher.wait("b1", timeout=60)
 
-    # THEN the retry was accepted and ran to its own end
-    assert retried and retried[0].status is BatchStatus.RUNNING
+    # THEN the retry was accepted (no ConflictError; its run may already have ended by the time
+    # retry_failed returns) and ran to its own end
+    assert len(retried) == 1
     assert [e.status for e in completes] == [BatchStatus.FAILED, BatchStatus.FAILED]
     assert root.batches.get("local", "b1").counts.failed == 1

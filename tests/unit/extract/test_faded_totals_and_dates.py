@@ -8,7 +8,7 @@ from decimal import Decimal
 from receiptflow.extract import extract_receipt
 from receiptflow.extract.dates import find_dates, find_dates_lenient
 from receiptflow.extract.totals import classify
-from receiptflow.money import find_spaced_amount
+from receiptflow.money import find_spaced_amounts
 
 from tests.support.ocr_layout import ocr_lines
 
@@ -115,7 +115,7 @@ def test_total_whose_label_was_lost_is_found_by_the_sum() -> None:
 def test_total_whose_decimal_point_was_lost_or_misread() -> None:
     # GIVEN a colon for the point ("CASH 14:08", training key 506, faded) and a point lost on the total
     # row that the subtotal + GST + rounding vouch for
-    assert find_spaced_amount("TOTAL 15:00") is not None
+    assert find_spaced_amounts("TOTAL 15:00")
     colon = extract_receipt(ocr_lines(["SUB-TOTAL (GST) | 15.00", "TOTAL | 15:00", "CASH | 20.00"]))
     pointless = extract_receipt(
         ocr_lines(
