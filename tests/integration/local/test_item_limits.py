@@ -26,16 +26,28 @@ def _no_preparing(item: BatchItem, provider: str | None, use_cache: bool) -> Sca
     raise AssertionError("call() does not prepare items")
 
 
-@pytest.fixture
-def dispatcher() -> Iterator[ProcessPoolDispatcher]:
-    pool = ProcessPoolDispatcher(
+def _pool(item_timeout_s: float) -> ProcessPoolDispatcher:
+    return ProcessPoolDispatcher(
         workers=2,
         initializer=pool_tasks.init_capped,
         initargs=(CAP_MB,),
         prepare=_no_preparing,
         memory_limit_mb=CAP_MB,
-        item_timeout_s=TIME_LIMIT_S,
+        item_timeout_s=item_timeout_s,
     )
+
+
+@pytest.fixture
+def dispatcher() -> Iterator[ProcessPoolDispatcher]:
+    pool = _pool(TIME_LIMIT_S)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def patient_dispatcher() -> Iterator[ProcessPoolDispatcher]:
+    """The same pool with a time limit no loaded machine reaches before the memory cap."""
+    pool = _pool(120.0)
     yield pool
     pool.close()
 
@@ -66,16 +78,16 @@ def test_an_item_past_the_time_limit_is_stopped_and_its_worker_replaced(
 
 
 def test_an_item_past_the_memory_cap_is_a_typed_error_naming_the_cap(
-    dispatcher: ProcessPoolDispatcher,
+    patient_dispatcher: ProcessPoolDispatcher,
 ) -> None:
     # WHEN an item's memory grows without end in a worker capped at CAP_MB
     with pytest.raises(ResourceLimitError) as raised:
-        dispatcher.call(task(pool_tasks.grow_task, 16, 0.01))
+        patient_dispatcher.call(task(pool_tasks.grow_task, 16, 0.01))
     # THEN it is stopped as resource_limit naming the memory limit (not a worker crash)
     assert raised.value.code == "resource_limit"
     assert f"memory limit {CAP_MB} MiB" in str(raised.value)
     # AND the pool still answers
-    assert isinstance(json.loads(dispatcher.call(task(pool_tasks.pid_task))), int)
+    assert isinstance(json.loads(patient_dispatcher.call(task(pool_tasks.pid_task))), int)
 
 
 def test_items_beside_an_overrunning_one_still_succeed(dispatcher: ProcessPoolDispatcher) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -168,18 +169,26 @@ def test_open_circuits_everywhere_raise_circuit_open(
 def test_race_mode_takes_the_first_good_answer(
     shared_dir: Path, settings: Settings, make_doc: DocFactory, tmp_path: Path, no_wait: RetryPolicy
 ) -> None:
-    # GIVEN a warm worker (the SDK already imported), Textract taking 3 s and the chain racing after 0.2 s
+    # GIVEN a warm worker (the SDK already imported), Textract answering only when released (at the
+    # latest after 30 s) and the chain racing after 0.2 s
     importlib.import_module("openai")
     racing = settings.model_copy(update={"race_after_seconds": 0.2})
     parts = Parts(racing, replay(good_openai_response()), tmp_path, no_wait)
     parts.stubber.add_response("analyze_expense", _mega(shared_dir, parts))
-    parts.client.meta.events.register(
-        "before-parameter-build.textract.AnalyzeExpense", lambda **_: time.sleep(3.0)
-    )
-    started = time.monotonic()
-    output = parts.chain.analyze(make_doc("slow"))
-    # THEN OpenAI's answer comes back without waiting for Textract
-    assert time.monotonic() - started < 2.0
+    release, textract_answered = threading.Event(), threading.Event()
+
+    def held(**_: Any) -> None:
+        release.wait(30.0)
+        textract_answered.set()
+
+    parts.client.meta.events.register("before-parameter-build.textract.AnalyzeExpense", held)
+    # WHEN a document is analysed
+    try:
+        output = parts.chain.analyze(make_doc("slow"))
+        # THEN OpenAI's answer comes back while Textract is still held
+        assert not textract_answered.is_set()
+    finally:
+        release.set()
     assert output.receipt.provider == "openai"
     assert output.providers_tried == ["textract", "openai"]
 
