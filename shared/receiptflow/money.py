@@ -108,8 +108,8 @@ DIGITISH = str.maketrans(
 )
 _COLON_DECIMAL = re.compile(r"(?:RM|\$|€|£)\s?\d+:\d{2}(?!\d|:)")
 # a "$" OCR read as "S" before an amount with a decimal point ("S12.50", "TOTAL S 8.99"): standing
-# alone, not part of a word or code; up to four digits before the point (tax codes glued to quantities
-# such as "S4218.00" are left alone)
+# alone, not part of a word or code; up to three digits (or one thousands group) before the point (tax
+# codes glued to quantities such as "S4218.00" are left alone)
 _DOLLAR_AS_S = re.compile(r"(?<![\w$.,])S(?=\s?\d{1,3}(?:,\d{3})?\.\d{2}(?![\d.,]))")
 # a number token, also glued to a currency prefix ("RM7.7O")
 _NUMERIC_TOKEN = re.compile(r"(?:(?<=RM)|(?<![A-Za-z]))[\dOoDQUlI|SB]+[.,][\dOoDQUlI|SB]{2}(?![A-Za-z]{2})")

@@ -37,17 +37,10 @@ def page_turns(lines: Sequence[OcrLine]) -> dict[int, int]:
 def upright(
     lines: Sequence[OcrLine], page_sizes: Sequence[Size], turns: dict[int, int]
 ) -> tuple[list[OcrLine], list[Size]]:
-    """The lines and page sizes with every turned page turned upright (a page of unknown size is
-    measured from its lines)."""
-    sizes = list(page_sizes)
-    for page in turns:
-        while len(sizes) <= page:
-            sizes.append((0, 0))
-        if sizes[page] == (0, 0):
-            on_page = [ln for ln in lines if ln.page == page]
-            sizes[page] = (round(max(ln.x1 for ln in on_page)), round(max(ln.y1 for ln in on_page)))
-    turned = [_turn_line(ln, turns[ln.page], sizes[ln.page]) if ln.page in turns else ln for ln in lines]
-    upright_sizes = [(h, w) if turns.get(i, 0) % 2 else (w, h) for i, (w, h) in enumerate(sizes)]
+    """The lines and page sizes (``(width, height)`` of every page the lines are on) with every turned
+    page turned upright."""
+    turned = [_turn_line(ln, turns[ln.page], page_sizes[ln.page]) if ln.page in turns else ln for ln in lines]
+    upright_sizes = [(h, w) if turns.get(i, 0) % 2 else (w, h) for i, (w, h) in enumerate(page_sizes)]
     return turned, upright_sizes
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class OcrLine:
     """One text line: its text, axis-aligned box ``(x0, y0, x1, y1)`` in page pixels, confidence, page,
-    and the slope of its baseline in degrees (positive when the line runs down to the right)."""
+    and the direction its text runs in degrees: near 0 on an upright page (positive when the line slopes
+    down to the right), near 90 when it runs downwards, 180 upside down, -90 upwards."""
 
     text: str
     box: tuple[float, float, float, float]

@@ -344,11 +344,20 @@ def reading_points(quad: Any) -> tuple[Any, bool]:
     import numpy as np
 
     points = np.asarray(quad, dtype=np.float32)
-    norm = np.linalg.norm
-    width = max(float(norm(points[0] - points[1])), float(norm(points[2] - points[3])))
-    height = max(float(norm(points[0] - points[3])), float(norm(points[1] - points[2])))
-    vertical = height >= 1.5 * max(width, 1.0)
+    width, height = _sides(points)
+    vertical = height >= 1.5 * width
     return (points[[1, 2, 3, 0]] if vertical else points), vertical
+
+
+def _sides(points: Any) -> tuple[float, float]:
+    """The longer of each pair of opposite sides of ``points`` (in reading order): width along the text,
+    height across it, at least 1 px each."""
+    import numpy as np
+
+    norm = np.linalg.norm
+    width = max(1.0, float(norm(points[0] - points[1])), float(norm(points[2] - points[3])))
+    height = max(1.0, float(norm(points[0] - points[3])), float(norm(points[1] - points[2])))
+    return width, height
 
 
 def _crop_line(image: Image, points: Any) -> Image:
@@ -357,9 +366,7 @@ def _crop_line(image: Image, points: Any) -> Image:
     import cv2
     import numpy as np
 
-    norm = np.linalg.norm
-    width = max(1.0, float(norm(points[0] - points[1])), float(norm(points[2] - points[3])))
-    height = max(1.0, float(norm(points[0] - points[3])), float(norm(points[1] - points[2])))
+    width, height = _sides(points)
     out_w = max(1, math.ceil(REC_HEIGHT * width / height))
     if height > 2 * REC_HEIGHT:  # large text: straighten at full size, then average down
         size = (max(1, round(width)), max(1, round(height)))
