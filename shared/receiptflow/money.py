@@ -55,8 +55,14 @@ SYMBOLS: dict[str, str] = {
     "SAR": "SAR", "EGP": "EGP", "PKR": "PKR", "LKR": "LKR", "৳": "BDT", "BDT": "BDT", "₦": "NGN",
     "KES": "KES", "MAD": "MAD", "DH": "MAD", "RSD": "RSD", "DIN": "RSD",
 }  # fmt: skip
-# short letter tokens that are words or abbreviations too: a currency only right beside an amount
-_WEAK = frozenset({"RS", "RS.", "FT", "LEI", "TL", "KR", "KR.", "DH", "DIN", "RP", "FR.", "ZL", "KC"})
+# letter tokens that are words or abbreviations too (``Cad.`` a Turkish street, ``DRY RUB``, ``TRY OUR``):
+# a currency only right beside an amount
+_WEAK = frozenset(
+    {"RS", "RS.", "FT", "LEI", "TL", "KR", "KR.", "DH", "DIN", "RP", "FR.", "ZL", "KC"}
+    | {"CAD", "MAD", "TRY", "RUB", "SAR", "ILS", "PHP"}
+)
+# an ISO code in Latin letters counts only as printed, in capitals: ``Cad.``/``Mad`` are words
+_ISO_CODE = re.compile(r"[A-Z]{3}")
 # "$" alone is read as USD, but a receipt naming another dollar keeps that one
 _DOLLARS = frozenset({"USD", "SGD", "AUD", "CAD", "NZD", "HKD", "TWD", "MXN"})
 
@@ -73,6 +79,7 @@ def _token_pattern(token: str) -> str:
 
 
 _FOLDED_SYMBOLS = {fold(k): v for k, v in SYMBOLS.items()}
+_ISO_CODES = frozenset(SYMBOLS.values())
 _CUR = "(?:" + "|".join(_token_pattern(t) for t in sorted(SYMBOLS, key=len, reverse=True)) + ")"
 # every token, longest first, letter boundaries checked after a match (faster than in the pattern)
 _CUR_SCAN = re.compile("|".join(re.escape(fold(t)) for t in sorted(SYMBOLS, key=len, reverse=True)))
@@ -325,9 +332,12 @@ def _currency_votes(texts: list[str]) -> tuple[dict[str, float], dict[str, str]]
             beside = bool(before and before[-1].isdigit()) or bool(after and after[0].isdigit())
             if token in _WEAK and not beside:
                 continue
+            shown = text[m.start() : m.end()]
+            if _ISO_CODE.fullmatch(token) and token in _ISO_CODES and not shown.isupper():
+                continue
             code = _FOLDED_SYMBOLS[token]
             votes[code] = votes.get(code, 0.0) + (1.0 if beside or len(token) >= 3 else 0.5)
-            printed.setdefault(code, text[m.start() : m.end()])
+            printed.setdefault(code, shown)
     if "USD" in votes and len(votes.keys() & _DOLLARS) > 1:
         # "$" counted as USD on a receipt that names its dollar (S$, SGD, AUD …)
         other = max(votes.keys() & _DOLLARS - {"USD"}, key=lambda c: votes[c])

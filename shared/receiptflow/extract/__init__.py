@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-EXTRACTOR_VERSION = "2.6.0"
+EXTRACTOR_VERSION = "2.7.0"
 
 if TYPE_CHECKING:
     from receiptflow.extract.extractor import extract_receipt

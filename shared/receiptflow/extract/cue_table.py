@@ -131,12 +131,12 @@ subtotal    | uk    | ПРОМІЖНИЙ ПІДСУМОК
 subtotal    | bg    | МЕЖДИННА СУМА
 net         | en    | EXCL* ; W/?O (GST|TAX) ; NET AMOUNT EXCL*
 net         | de    | NETTO ; OHNE MWST ; NETTOBETRAG ; NETTOSUMME ; NETTOUMSATZ
-net         | fr    | HT ; {TOTAL} HT ; HORS TAXES? ; MONTANT HT
+net         | fr    | HT ; {TOTAL} HT ; HORS TAXES? ; MONTANT HT ; HTVA
 net         | es    | BASE IMPONIBLE ; SIN IVA ; NETO
 net         | it    | IMPONIBILE ; NETTO
 net         | nl    | EXCL BTW ; NETTO
 net         | pt    | SEM IVA ; BASE TRIBUTAVEL ; INCIDENCIA
-net         | pl    | NETTO ; SPRZEDAZ OPODATKOWANA
+net         | pl    | NETTO
 net         | cs    | ZAKLAD ; BEZ DPH
 net         | tr    | MATRAH ; KDV HARIC
 net         | sv    | EXKL MOMS ; NETTO
@@ -152,7 +152,7 @@ net         | th    | ก่อนภาษี ; มูลค่าสินค�
 net         | et    | ILMA KM* ; KM-TA
 gross       | en    | GROSS
 gross       | de    | BRUTTO*
-gross       | fr    | TTC
+gross       | fr    | TTC ; TVAC
 gross       | es    | BRUTO
 gross       | it    | LORDO
 gross       | pl    | BRUTTO
@@ -181,8 +181,9 @@ included    | fr    | DONT
 included    | es    | INCLUIDO
 included    | pl    | W TYM
 tax         | en    | (GST|TAX)(?={TOTAL})* ; GST ; TAX ; VAT ; SST ; SALES TAX ; SERVICE TAX
+tax         | en    | HST ; PST ; QST ; GST/HST ; CGST ; SGST ; IGST ; UTGST
 tax         | de    | MWST* ; UST ; MEHRWERTSTEUER ; UMSATZSTEUER ; STEUER
-tax         | fr    | TVA
+tax         | fr    | TVA ; TAXE
 tax         | es    | IVA ; I V A
 tax         | it    | IVA
 tax         | nl    | BTW
@@ -432,8 +433,8 @@ table       | fr    | TAUX ; TAUX TVA
 table       | es    | TASA ; TIPO IVA ; % IVA
 table       | it    | ALIQUOTA ; ALIQ
 table       | nl    | BTW ?%
-table       | pt    | TAXA IVA
-table       | pl    | STAWKA ; STAWKA PTU
+table       | pt    | TAXA IVA ; TAXA
+table       | pl    | STAWKA ; STAWKA PTU ; SPRZEDAZ OPODATKOWANA
 table       | cs    | SAZBA ; SAZBA DPH
 table       | tr    | KDV ORANI ; ORAN
 table       | sv    | MOMS ?%

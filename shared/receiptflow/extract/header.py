@@ -284,9 +284,10 @@ def _vendor_score(row: Row, rank: int, tallest: float) -> float:
     return score
 
 
-# a brand printed this much larger above the legal-entity line is the name the shop goes by; one that
-# shares a word with it ("COSTCO" over "Costco Wholesale Australia Pty Ltd") need not be larger
-BRAND_HEIGHT_RATIO = 1.15
+# a brand printed above the legal-entity line, at least as large, is the name the shop goes by
+# ("Biedronka" over "JERONIMO MARTINS POLSKA S.A."); one that shares a word with it ("COSTCO" over
+# "Costco Wholesale Australia Pty Ltd") may be a little smaller
+BRAND_HEIGHT_RATIO = 1.0
 SHARED_WORD_RATIO = 0.9
 # Malaysian tax invoices print the supplier's registered name, and that is the name the SROIE labels
 # (and Malaysian expense records) use even under a larger brand ("MYDIN" over "TRI SHAAS SDN BHD":

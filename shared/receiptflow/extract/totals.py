@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from receiptflow.extract import cue_table
 from receiptflow.extract.layout import Row
+from receiptflow.extract.tax_table import TaxTable, find_tax_tables, row_tax
 from receiptflow.extract.total_ranker import Candidate, candidates, model, ranked
 from receiptflow.money import DOT, Amount, Convention, find_amounts, find_spaced_amounts, has_currency
 
@@ -22,7 +23,8 @@ _INCLUDED = re.compile(r"\bINC", re.I)
 # a whole number ending a row: an amount whose decimal point OCR lost, when the arithmetic agrees
 _POINTLESS = re.compile(r"(?<![\d.,:/\-])(\d{3,6})\s*$")
 _CENT = Decimal("0.01")
-_MAX_ROUNDING = Decimal("0.10")
+# rounding to 5 cents (Malaysia, Australia), 10, or half a rupee (India): an adjustment never exceeds it
+_MAX_ROUNDING = Decimal("0.50")
 # OCR confidence under which a total row's digits are not trusted against the arithmetic (the three
 # readings of the training images: 2 total rows below it, one misread)
 _UNSURE_OCR = 0.7
@@ -132,20 +134,17 @@ def _with_spaced(amounts: list[Amount], text: str) -> list[Amount]:
     return sorted([*amounts, *spaced], key=lambda a: a.start) if spaced else amounts
 
 
-def labelled_amounts(rows: Sequence[Row], *, convention: Convention = DOT) -> list[Labelled]:
-    """Every labelled amount, top to bottom (tax-summary table rows skipped)."""
+def labelled_amounts(
+    rows: Sequence[Row], *, convention: Convention = DOT, tables: Sequence[TaxTable] = ()
+) -> list[Labelled]:
+    """Every labelled amount, top to bottom (the rows of the tax summary ``tables`` skipped)."""
     out: list[Labelled] = []
-    table_rows_left = 0
+    in_tables = {i for table in tables for i in table.rows}
     for i, row in enumerate(rows):
         text = row.text
-        if "table" in cue_table.roles(text):
-            table_rows_left = 4
+        if i in in_tables or "table" in cue_table.roles(text):
             continue
         amounts = _with_spaced(find_amounts(text, convention), text)
-        if table_rows_left > 0:
-            table_rows_left -= 1
-            if len(amounts) >= 2:
-                continue
         if not amounts:
             paired = _column_pairs(row, rows[i + 1], convention) if i + 1 < len(rows) else []
             if paired:
@@ -206,7 +205,8 @@ class Totals:
 
 def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Totals:
     """Pick one amount per summary role; the total is cross-checked against subtotal/tax and paid/change."""
-    found = labelled_amounts(rows, convention=convention)
+    tables = find_tax_tables(rows, convention=convention)
+    found = labelled_amounts(rows, convention=convention, tables=tables)
 
     def best(name: str) -> Labelled | None:
         cands = [f for f in found if f.label == name]
@@ -215,7 +215,7 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
     # a "rounding" line carrying more than any adjustment could is the rounded total itself
     found = [
         Labelled("total", 0.9, f.amount, f.row)
-        if f.label == "rounding" and abs(f.amount.value) > _MAX_ROUNDING
+        if f.label == "rounding" and f.amount.value > _MAX_ROUNDING
         else f
         for f in found
     ]
@@ -223,6 +223,7 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
         name: best(name)
         for name in ("subtotal", "tax", "tip", "charge", "discount", "rounding", "paid", "change")
     }
+    roles["tax"] = _tax(found, roles, tables, convention)
     if roles["paid"] is None and roles["change"] is not None:
         roles["paid"] = _tendered_above(rows, roles["change"], convention)
     totals = [f for f in found if f.label == "total" and f.amount.value > 0]
@@ -294,6 +295,59 @@ def _settled_by_cash(cands: Sequence[Candidate], total: Labelled | None) -> Labe
         return None
     best = chosen.best
     return Labelled("total", best.strength, best.amount, best.row)
+
+
+_RATE = re.compile(r"\d\s?%")
+
+
+def _tax(
+    found: Sequence[Labelled],
+    roles: dict[str, Labelled | None],
+    tables: Sequence[TaxTable],
+    convention: Convention,
+) -> Labelled | None:
+    """The receipt's tax: a total-tax line (``TOTAL TAX``, ``Suma PTU``), else the sum of the tax lines
+    of different kinds or rates (``CGST 2.5%`` + ``SGST 2.5%``, ``TVA 5,5%`` + ``TVA 20%``) when the
+    subtotal adds up with it or every one prints its rate, else the one tax line, else what a tax
+    summary table sums to."""
+    lines = [f for f in found if f.label == "tax"]
+    if any(f.strength > 0.8 for f in lines):
+        return roles["tax"]
+    parts: dict[str, Labelled] = {}
+    for f in _per_row(lines, convention):  # one per label: the same tax printed twice is one tax
+        label = f.row.text[: f.amount.start].strip().upper()
+        parts.setdefault(label, f)
+    single = roles["tax"]
+    if single is not None:
+        single = _per_row([single], convention)[0]
+    if len(parts) >= 2 and single is not None:
+        total = sum((f.amount.value for f in parts.values()), Decimal(0))
+        last = max(parts.values(), key=lambda f: f.row.index)
+        summed = Labelled("tax", single.strength, _computed(total, last.amount), last.row)
+        stated = [f.amount.value for f in found if f.label == "total"]
+        if roles["subtotal"] is not None and stated:
+            if any(_adds_up(v, {**roles, "tax": summed}) for v in stated):
+                return summed
+        elif all(_RATE.search(f.row.text) for f in parts.values()):
+            return summed
+    if single is not None:
+        return single
+    table = next((t for t in reversed(tables) if t.tax is not None and t.tax_row is not None), None)
+    if table is None or table.tax is None or table.tax_row is None:
+        return None
+    return Labelled("tax", 0.7, table.tax, table.tax_row)
+
+
+def _per_row(lines: Sequence[Labelled], convention: Convention) -> list[Labelled]:
+    """One tax per row: on a row of base and tax (``IVA 10% 22,55 2,25``) the amount its rate gives."""
+    out: dict[int, Labelled] = {}
+    for f in lines:
+        if f.row.index in out:
+            continue
+        several = len(find_amounts(f.row.text, convention)) >= 2
+        tax = row_tax(f.row, frozenset({"tax", "net"}), convention) if several else None
+        out[f.row.index] = replace(f, amount=tax) if tax is not None else f
+    return list(out.values())
 
 
 def _all_amounts(

@@ -134,3 +134,18 @@ def test_street_lines_and_staff_lines_are_not_names() -> None:
 def test_names_that_look_like_words_of_a_slogan_stay_names() -> None:
     for name in ("U.S. POSTAL SERVICE", "FRESH MARKET", "MY PLACE CAFE", "GO GREEN GROCER", "CLOCKED!"):
         assert _vendor([name, "12 Main St", "Springfield, IL 62701", "Total $5.00"]) == name, name
+
+
+def test_brand_as_large_as_the_legal_line_under_it_is_the_name() -> None:
+    # GIVEN a brand printed at the size of the legal-entity line below it, no word in common
+    rows: list[str | tuple[str, float]] = [
+        "Biedronka",
+        "JERONIMO MARTINS POLSKA S.A.",
+        "ul. Żniwna 5, 62-025 Kostrzyn",
+        "NIP 779-10-11-327",
+        "PARAGON FISKALNY",
+        "SUMA PLN 31,21",
+    ]
+    assert _vendor(rows) == "Biedronka"
+    # a smaller line above it is no brand
+    assert _vendor([("Kasa 3", 16.0), "JERONIMO MARTINS POLSKA S.A.", "SUMA PLN 31,21"]) != "Kasa 3"
