@@ -196,7 +196,14 @@ def _number_re(convention: Convention) -> re.Pattern[str]:
 
 # what may stand before and after a number: a sign, a currency, brackets ("-RM 5.00", "(12.00)",
 # "12,50 zł", "1,50-")
-_BEFORE = re.compile(rf"(?<![\w.,])(?P<open>\()?(?P<neg>-)?\s?(?P<cur>{_CUR})?\s?(?P<neg2>-)?\s?$")
+# scripts written without spaces (Thai, kana, CJK, and Hangul labels glued to amounts): a letter of
+# theirs may touch an amount (``合计446.00``, ``รวม120.00``); a Latin or Cyrillic one may not (``SKU12.50``)
+_UNSPACED = (
+    "\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+)
+_BEFORE = re.compile(
+    rf"(?<![.,])(?<!(?![{_UNSPACED}])\w)(?P<open>\()?(?P<neg>-)?\s?(?P<cur>{_CUR})?\s?(?P<neg2>-)?\s?$"
+)
 _AFTER = re.compile(rf"(?:\s?(?P<cur>{_CUR}))?(?P<neg>-(?!\d))?(?P<close>\))?")
 
 

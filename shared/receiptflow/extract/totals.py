@@ -366,8 +366,8 @@ def _all_amounts(
 
 def _implied(rows: Sequence[Row], roles: dict[str, Labelled | None]) -> Labelled | None:
     """No TOTAL line read: what was paid less the change when it covers the subtotal, else the subtotal
-    plus its tax when both are printed (and the tax is not included), else the subtotal, else what was
-    paid."""
+    plus its tax (and the rounding) when both are printed (and the tax is not included), else the
+    subtotal, else what was paid."""
     sub, tax, paid, change = roles["subtotal"], roles["tax"], roles["paid"], roles["change"]
     if paid is not None:
         net = paid.amount.value - _v(change)
@@ -375,7 +375,7 @@ def _implied(rows: Sequence[Row], roles: dict[str, Labelled | None]) -> Labelled
             return Labelled("total", 0.4, _computed(net, paid.amount), paid.row)
     if sub is not None and tax is not None and tax.row.index > sub.row.index:
         if not _INCLUDED.search(tax.row.text):
-            value = sub.amount.value + tax.amount.value
+            value = sub.amount.value + tax.amount.value + _v(roles["rounding"])
             return Labelled("total", 0.4, _computed(value, tax.amount), tax.row)
     if sub is not None:
         return Labelled("total", 0.5, sub.amount, sub.row)

@@ -238,3 +238,33 @@ def test_ambiguous_dates_follow_the_receipts_evidence(rows: list[str], expected:
 def test_card_and_loyalty_balances_are_not_the_total(rows: list[str], expected: str) -> None:
     # GIVEN the total's label faded and a larger balance of a gift, loyalty or payment card below
     assert _total(rows) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("合计446.00", "446.00"),  # Chinese label glued to its amount
+        ("รวม120.00", "120.00"),  # Thai
+        ("Grand Total ぎ446.00", "446.00"),  # ₹ misread as a kana glued to the amount
+    ],
+)
+def test_amounts_glued_to_letters_of_unspaced_scripts_are_read(text: str, value: str) -> None:
+    assert [a.value for a in find_amounts(text)] == [Decimal(value)]
+
+
+@pytest.mark.parametrize("text", ["SKU12.50", "L2.03", "ИТОГ12.50", "TOTAL A446.00"])
+def test_amounts_glued_to_letters_of_spaced_scripts_are_codes(text: str) -> None:
+    assert find_amounts(text) == []
+
+
+def test_a_total_worked_out_from_subtotal_and_tax_takes_the_rounding() -> None:
+    # GIVEN an Indian bill whose grand total OCR could not read (₹ misread, digits lost)
+    rows = [
+        "SARAVANA BHAVAN",
+        "Sub Total | 425.00",
+        "CGST @2.5% | 10.63",
+        "SGST @2.5% | 10.63",
+        "Round Off | -0.26",
+        "Grand Total | ぎ4#6.0",
+    ]
+    assert extract_receipt(receipt_lines(rows)).total.value == Decimal("446.00")
