@@ -18,7 +18,7 @@ from receiptflow.extract.header import Header, find_header
 from receiptflow.extract.items import find_items
 from receiptflow.extract.layout import Row, group_rows
 from receiptflow.extract.lexicon import correct_text
-from receiptflow.extract.locales import DateLocale, country_currency, infer_date_locale
+from receiptflow.extract.locales import DateLocale, country_currency, dollar_country, infer_date_locale
 from receiptflow.extract.misc import find_payment_method, find_phone, find_receipt_number
 from receiptflow.extract.text import letter_share, strip_stray_accents
 from receiptflow.extract.totals import Labelled, Totals, choose_totals
@@ -99,9 +99,12 @@ def read_receipt(
 
 
 def _currency(texts: list[str]) -> tuple[str | None, str | None, float]:
-    """The receipt's currency (ISO code, as printed, confidence); when none is printed, the currency of
-    the country its words place it in (MYR on Malaysian cues, TRY on Turkish ones …), confidence 0.5."""
+    """The receipt's currency (ISO code, as printed, confidence); a bare ``$`` is the dollar or peso of
+    the country its words name (``dollar_country``); when none is printed, the currency of the country
+    its words place it in (MYR on Malaysian cues, TRY on Turkish ones …), confidence 0.5."""
     code, printed, confidence = detect_currency(texts)
+    if code == "USD" and printed == "$":
+        code = dollar_country(texts) or code
     if code is None:
         inferred = country_currency(texts)
         if inferred is not None:

@@ -235,6 +235,11 @@ _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
     (_THAI, "THB"),
     (re.compile(r"(?<![^\W\d_])(?:PTU|PARAGON\s+FISKALNY|NIP)(?![^\W\d_])", re.I), "PLN"),
     (re.compile(r"(?<![^\W\d_])(?:CELKEM|ÚČTENKA|UCTENKA|DĚKUJEME)(?![^\W\d_])", re.I), "CZK"),
+    (re.compile(r"(?<![^\W\d_])(?:DANKORT|I\s+ALT|HERAF\s+MOMS)(?![^\W\d_])", re.I), "DKK"),
+    (re.compile(r"(?<![^\W\d_])(?:ATT\s+BETALA|KVITTO)(?![^\W\d_])", re.I), "SEK"),
+    (re.compile(r"(?<![^\W\d_])(?:MVA|Å\s+BETALE|BANKAXEPT)(?![^\W\d_])", re.I), "NOK"),
+    # a UK postcode on a receipt that names VAT
+    (re.compile(r"(?s)(?=.*\bVAT\b).*\b[A-Z]{1,2}\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b"), "GBP"),
     # the euro area: German, Dutch, Italian, Spanish, Portuguese, French tax and company words (a Swiss
     # receipt with MwSt prints CHF, which is then read)
     (
@@ -246,6 +251,32 @@ _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
         "EUR",
     ),
 )
+
+
+# "$" is the sign of many dollars and pesos: the country's words tell which (checked in order)
+_DOLLAR_COUNTRY: tuple[tuple[re.Pattern[str], str], ...] = (
+    # a US state and ZIP code first: a US receipt keeps its dollar whatever else it prints
+    (re.compile(r"\b(?:[A-Z]{2})[.,]?\s+\d{5}(?:-\d{4})?\b"), "USD"),
+    (re.compile(r"\bRFC\b|S\.?\s?A\.? DE C\.?\s?V\.?|\bCDMX\b|M[EÉ]XICO", re.I), "MXN"),
+    (
+        re.compile(
+            r"\b(?:HST|GST/HST|QST|TPS|TVQ)\b|CANADA|"
+            r"\b(?:ON|BC|AB|QC|NS|NB|MB|SK|NL|PE)\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d\b"
+        ),
+        "CAD",
+    ),
+    (re.compile(r"\bABN\b|AUSTRALIA|\b(?:NSW|VIC|QLD|TAS|ACT)\s+\d{4}\b", re.I), "AUD"),
+    (re.compile(r"NEW ZEALAND|AUCKLAND|WELLINGTON|CHRISTCHURCH", re.I), "NZD"),
+    (re.compile(r"SINGAPORE|\bUEN\b", re.I), "SGD"),
+    (re.compile(r"HONG KONG", re.I), "HKD"),
+)
+
+
+def dollar_country(texts: Sequence[str]) -> str | None:
+    """Which dollar (or peso) a receipt that prints a bare ``$`` means, from its country's words (``ABN``
+    → AUD, ``RFC`` → MXN, ``HST`` or a Canadian postcode → CAD …); None when nothing names one."""
+    joined = "\n".join(texts)
+    return next((code for pattern, code in _DOLLAR_COUNTRY if pattern.search(joined)), None)
 
 
 def country_currency(texts: Sequence[str]) -> str | None:

@@ -18,7 +18,8 @@ from receiptflow.extract import cue_table
 from receiptflow.extract.layout import Row
 from receiptflow.money import DOT, Amount, Convention, find_amounts
 
-# the column words of a table head; any summary role beyond them makes the row a label instead
+# the column words of a table head; a summary role beyond them makes the row a label instead, unless
+# the row names itself a table head (``MWST Satz Betrag``, ``VAT RATE NET VAT``)
 _COLUMNS = frozenset({"net", "tax", "gross", "incl", "amount"})
 _NOT_HEAD = frozenset({"total", "due", "subtotal", "paid", "cash", "card", "change", "tendered", "tip"})
 _RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s?%")
@@ -56,9 +57,7 @@ def _is_head(text: str, convention: Convention) -> bool:
     if find_amounts(text, convention):
         return False
     r = cue_table.roles(text)
-    if r & _NOT_HEAD:
-        return False
-    return "table" in r or len(r & _COLUMNS) >= 2
+    return "table" in r or (not r & _NOT_HEAD and len(r & _COLUMNS) >= 2)
 
 
 def _money(row: Row, convention: Convention) -> list[Amount]:

@@ -134,6 +134,12 @@ def _with_spaced(amounts: list[Amount], text: str) -> list[Amount]:
     return sorted([*amounts, *spaced], key=lambda a: a.start) if spaced else amounts
 
 
+# a row of this many digits and no amount is an identifier (``VAT No: GB 220 4302 31``, ``P.IVA
+# 03503411203``, ``GST REG NO: 001234567890``), not the label of the amount under it
+_ID_DIGITS = 6
+_DIGIT = re.compile(r"\d")
+
+
 def labelled_amounts(
     rows: Sequence[Row], *, convention: Convention = DOT, tables: Sequence[TaxTable] = ()
 ) -> list[Labelled]:
@@ -150,7 +156,7 @@ def labelled_amounts(
             if paired:
                 out.extend(paired)
                 continue
-            found = classify(text)
+            found = classify(text) if len(_DIGIT.findall(text)) < _ID_DIGITS else None
             if found is not None and i + 1 < len(rows):
                 nxt = rows[i + 1]
                 nxt_amounts = find_amounts(nxt.text, convention)
@@ -249,6 +255,9 @@ def choose_totals(rows: Sequence[Row], *, convention: Convention = DOT) -> Total
     settled = _settled_by_cash(cands, total) if roles["discount"] is None else None
     if settled is not None:
         total, by_rules = settled, False
+    tipped = _tipped(totals, roles)
+    if tipped is not None and (total is None or total.row.index < tipped.row.index):
+        total, by_rules = tipped, True
     value = total.amount.value if total is not None else None
     paid, change, sub = roles["paid"], roles["change"], roles["subtotal"]
     return Totals(
@@ -348,6 +357,24 @@ def _per_row(lines: Sequence[Labelled], convention: Convention) -> list[Labelled
         tax = row_tax(f.row, frozenset({"tax", "net"}), convention) if several else None
         out[f.row.index] = replace(f, amount=tax) if tax is not None else f
     return list(out.values())
+
+
+def _tipped(totals: Sequence[Labelled], roles: dict[str, Labelled | None]) -> Labelled | None:
+    """The total under a tip line that is a total above it plus the tip (``Amount Due 38.67``, ``Tip
+    7.00``, ``Total 45.67``): what was charged, not what was due before the tip."""
+    tip = roles["tip"]
+    if tip is None or tip.amount.value <= 0:
+        return None
+    above = [c.amount.value for c in totals if c.row.index < tip.row.index]
+    return next(
+        (
+            c
+            for c in totals
+            if c.row.index > tip.row.index
+            and any(abs(a + tip.amount.value - c.amount.value) <= _CENT for a in above)
+        ),
+        None,
+    )
 
 
 def _all_amounts(

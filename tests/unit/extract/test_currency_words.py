@@ -56,3 +56,35 @@ def test_a_turkish_receipt_is_not_read_as_canadian() -> None:
     receipt = extract_receipt(receipt_lines(rows))
     assert receipt.currency.value != "CAD"
     assert receipt.vendor_name.value == "MİGROS"
+
+
+@pytest.mark.parametrize(
+    ("rows", "code"),
+    [
+        (["Woolworths", "Sydney NSW 2000", "ABN 88 000 014 675", "TOTAL | $23.40"], "AUD"),
+        (["OXXO", "RFC CCO8605231N4", "Av. Insurgentes Sur 1602, CDMX", "TOTAL | $47.50"], "MXN"),
+        (["Tim Hortons", "Toronto ON M5V 2T6", "HST 13% | $1.30", "TOTAL | $11.30"], "CAD"),
+        (["Ramen Keisuke", "Singapore 079027", "PAY THIS AMOUNT: | $50.25"], "SGD"),
+        # a US state and ZIP keep the dollar a US one, whatever else is printed (PST read for 1ST)
+        (["RITE AID", "PROVO, UT 84601", "PST 5.8% | $0.82", "TOTAL | $14.81"], "USD"),
+        (["TARGET", "Brooklyn, NY 11217", "TOTAL | $25.66"], "USD"),
+        (["TARGET", "TOTAL | USD 25.66", "ABN 88 000 014 675"], "USD"),  # a printed code is kept
+    ],
+    ids=["au", "mx", "ca", "sg", "us-zip", "us", "usd-printed"],
+)
+def test_a_bare_dollar_sign_is_the_dollar_of_the_receipts_country(rows: list[str], code: str) -> None:
+    assert extract_receipt(receipt_lines(rows)).currency.value == code
+
+
+@pytest.mark.parametrize(
+    ("rows", "code"),
+    [
+        (["netto", "Vesterbrogade 100, 1620 København V", "I ALT | 82,95", "Dankort | 82,95"], "DKK"),
+        (["ICA Nära", "Götgatan 40, 118 26 Stockholm", "Att betala | 127,70", "Kort | 127,70"], "SEK"),
+        (["REMA 1000", "Johansgate 18", "Å BETALE | 249,00", "herav MVA | 49,80"], "NOK"),
+        (["HOME HOUSE", "London W1H 9HF", "VAT Reg 123 4567 89", "TOTAL | 71.35"], "GBP"),
+    ],
+    ids=["dk", "se", "no", "uk"],
+)
+def test_a_receipt_that_prints_no_currency_gets_its_countrys(rows: list[str], code: str) -> None:
+    assert extract_receipt(receipt_lines(rows)).currency.value == code

@@ -238,3 +238,41 @@ def test_a_label_over_its_amount_is_no_table() -> None:
     # "TOTAL INCL. GST" names two column words, but it is the total's label over its amount
     rows = group_rows(receipt_lines(["TOTAL INCL. GST", "12.60 | 3.40"]))
     assert find_tax_tables(rows) == []
+
+
+def test_a_tax_id_row_labels_no_amount_under_it() -> None:
+    # GIVEN a VAT registration number right above the first item
+    rows: list[str | tuple[str, float]] = [
+        ("TESCO", 40.0),
+        "Covent Garden Express",
+        "VAT No: GB 220 4302 31",
+        "MEAL DEAL | £3.50",
+        "BANANAS LOOSE | £0.68",
+        "TOTAL | £4.18",
+        "CONTACTLESS | £4.18",
+        "VAT RATE | NET | VAT",
+        "S 20.00% | 0.57 | 0.11",
+        "Z 0.00% | 3.50 | 0.00",
+    ]
+    receipt = _read(rows)
+    # THEN the item is no tax: the tax is the table's
+    assert receipt.tax.value == Decimal("0.11")
+    assert receipt.total.value == Decimal("4.18")
+
+
+def test_a_head_that_names_itself_a_table_is_one_even_with_an_amount_word() -> None:
+    # Swiss: "Betrag" (amount) is a total word too
+    rows: list[str | tuple[str, float]] = [
+        ("MIGROS", 40.0),
+        "Limmatplatz, 8005 Zürich",
+        "Milch UHT | 1.95",
+        "Käse Gruyère | 7.45",
+        "Total CHF | 9.40",
+        "Bar | 10.00",
+        "Rückgeld | 0.60",
+        "MWST | Satz | Betrag | MWST",
+        "A | 2.6% | 9.40 | 0.24",
+    ]
+    receipt = _read(rows)
+    assert receipt.tax.value == Decimal("0.24")
+    assert receipt.total.value == Decimal("9.40")
