@@ -414,6 +414,8 @@ def _extend_down(head: Sequence[Row], last: int) -> int:
         nxt = vendor_name(head[last + 1].text).upper()
         if _ENDS_WITH_SUFFIX.search(name) and not name.endswith("&"):
             break
+        if nxt.startswith(name + " "):
+            break  # the brand again with its branch ("Woolworths" over "Woolworths Town Hall")
         unbalanced = name.count("(") > name.count(")")
         plain = (
             not LEGAL_SUFFIX.search(name)

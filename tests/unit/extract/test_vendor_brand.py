@@ -149,3 +149,11 @@ def test_brand_as_large_as_the_legal_line_under_it_is_the_name() -> None:
     assert _vendor(rows) == "Biedronka"
     # a smaller line above it is no brand
     assert _vendor([("Kasa 3", 16.0), "JERONIMO MARTINS POLSKA S.A.", "SUMA PLN 31,21"]) != "Kasa 3"
+
+
+def test_the_brand_is_not_joined_to_its_branch_line() -> None:
+    # GIVEN the brand, then the brand again with the branch's name
+    assert _vendor([("Woolworths", 40.0), "Woolworths Town Hall", "Sydney NSW 2000", "TOTAL $23.40"]) == (
+        "Woolworths"
+    )
+    assert _vendor([("netto", 40.0), "Netto Vesterbrogade", "1620 København V", "I ALT 82,95"]) == "netto"
