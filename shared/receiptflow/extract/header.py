@@ -147,7 +147,7 @@ LEGAL_FORM = re.compile(
     r"(?<![^\W\d_])(?:GMBH|G\.M\.B\.H\.?|E\.\s?K\.|S\.\s?A\.|S\.\s?L\.|S\.\s?A\.\s?S\.?|SARL|S\.\s?[AÀ]\s?R\.\s?L\.?|"
     r"S\.\s?R\.\s?L\.|SRL|S\.\s?P\.\s?A\.|B\.\s?V\.|N\.\s?V\.|LDA|SP\.?\s?Z\s?O\.?\s?O\.?|S\.\s?R\.\s?O\.?|"
     r"A\.\s?S\.|A/S|APS|OYJ|D\.\s?O\.\s?O\.?|KFT|ZRT|OÜ|UAB|PTY|PTE|PVT|LLP|PLT|LTDA|"
-    r"ООО|ОАО|ЗАО|ПАО|ИП|ТОВ|ЕООД|ООД|株式会社|有限公司)(?![^\W\d_])"
+    r"GENOSSENSCHAFT|SOC\.?\s?COOP\.?|ООО|ОАО|ЗАО|ПАО|ИП|ТОВ|ЕООД|ООД|株式会社|有限公司)(?![^\W\d_])"
     # two-letter forms only where they end a name of words (not ", NV", the state of Nevada)
     r"|(?<=[^\W\d_]{3}\s)(?:AG|KG|UG|SA|SL|SAS|SPA|BV|NV|AS|AB|OY|ASA|A\.?\s?Ş\.?|АО|АД|ЕТ)\.?$",
     re.I,
@@ -414,12 +414,13 @@ def _extend_down(head: Sequence[Row], last: int) -> int:
         nxt = vendor_name(head[last + 1].text).upper()
         if _ENDS_WITH_SUFFIX.search(name) and not name.endswith("&"):
             break
-        if nxt.startswith(name + " "):
+        if nxt.split(" ", 1)[0] == name.split(" ", 1)[0]:
             break  # the brand again with its branch ("Woolworths" over "Woolworths Town Hall")
         unbalanced = name.count("(") > name.count(")")
         plain = (
             not LEGAL_SUFFIX.search(name)
             and _plain(nxt)
+            and not legal_entity(nxt, head[last + 1].text)
             and head[last + 1].height >= PLAIN_HEIGHT_RATIO * head[first].height
         )
         if not (

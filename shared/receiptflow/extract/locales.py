@@ -218,6 +218,12 @@ def infer_date_locale(texts: Sequence[str]) -> DateLocale:
     return DateLocale(month_first=total > 0, era=era, certainty=round(certainty, 3), votes=votes)
 
 
+# a US state and ZIP code ("Springfield, IL 62701")
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|"
+    "ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
+)
+_US_ADDRESS = re.compile(rf"\b(?:{_US_STATES})[.,]?\s+\d{{5}}(?:-\d{{4}})?\b")
 # The currency of a receipt that prints none, from words only its country's receipts print: tax and
 # company-number labels, fiscal titles, the script. Checked in order; the first that matches names it.
 _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -250,13 +256,14 @@ _COUNTRY_CURRENCY: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "EUR",
     ),
+    (_US_ADDRESS, "USD"),
 )
 
 
 # "$" is the sign of many dollars and pesos: the country's words tell which (checked in order)
 _DOLLAR_COUNTRY: tuple[tuple[re.Pattern[str], str], ...] = (
     # a US state and ZIP code first: a US receipt keeps its dollar whatever else it prints
-    (re.compile(r"\b(?:[A-Z]{2})[.,]?\s+\d{5}(?:-\d{4})?\b"), "USD"),
+    (_US_ADDRESS, "USD"),
     (re.compile(r"\bRFC\b|S\.?\s?A\.? DE C\.?\s?V\.?|\bCDMX\b|M[EÉ]XICO", re.I), "MXN"),
     (
         re.compile(

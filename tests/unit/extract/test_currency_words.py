@@ -83,8 +83,15 @@ def test_a_bare_dollar_sign_is_the_dollar_of_the_receipts_country(rows: list[str
         (["ICA Nära", "Götgatan 40, 118 26 Stockholm", "Att betala | 127,70", "Kort | 127,70"], "SEK"),
         (["REMA 1000", "Johansgate 18", "Å BETALE | 249,00", "herav MVA | 49,80"], "NOK"),
         (["HOME HOUSE", "London W1H 9HF", "VAT Reg 123 4567 89", "TOTAL | 71.35"], "GBP"),
+        (["Joe's Diner", "Springfield, IL 62701", "Total: | 45.67"], "USD"),
     ],
-    ids=["dk", "se", "no", "uk"],
+    ids=["dk", "se", "no", "uk", "us"],
 )
 def test_a_receipt_that_prints_no_currency_gets_its_countrys(rows: list[str], code: str) -> None:
     assert extract_receipt(receipt_lines(rows)).currency.value == code
+
+
+def test_a_malaysian_postcode_after_two_letters_is_no_us_address() -> None:
+    assert (
+        extract_receipt(receipt_lines(["KEDAI RUNCIT", "KL 50450", "TOTAL | 12.00"])).currency.value is None
+    )

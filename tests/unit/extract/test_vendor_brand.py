@@ -157,3 +157,22 @@ def test_the_brand_is_not_joined_to_its_branch_line() -> None:
         "Woolworths"
     )
     assert _vendor([("netto", 40.0), "Netto Vesterbrogade", "1620 København V", "I ALT 82,95"]) == "netto"
+
+
+def test_the_legal_or_branch_line_under_a_brand_is_not_part_of_its_name() -> None:
+    rows: list[str | tuple[str, float]] = [
+        ("MIGROS", 40.0),
+        "Genossenschaft Migros Zürich",
+        "Limmatplatz, 8005 Zürich",
+        "Total CHF 14.35",
+    ]
+    assert _vendor(rows) == "MIGROS"
+    rows = [
+        ("ICA Supermarket", 40.0),
+        "ICA Nära Södermalm",
+        "Götgatan 40, 118 26 Stockholm",
+        "Att betala 127,70",
+    ]
+    assert _vendor(rows) == "ICA Supermarket"
+    rows = [("COOP", 40.0), "Coop Alleanza 3.0 Soc. Coop.", "Via Emilia 12, 40121 Bologna", "TOTALE 17,18"]
+    assert _vendor(rows) == "COOP"
